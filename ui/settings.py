@@ -1,0 +1,27 @@
+"""The one settings object, read from the environment at the CLI and web edge only.
+
+Environment variables use the prefix ``LEGATUS_`` and ``__`` between a section and its field,
+e.g. ``LEGATUS_CHUNK__SIZE=800`` or ``LEGATUS_EMBEDDING__MODEL=intfloat/multilingual-e5-base``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.settings import EmbeddingSettings, IndexSettings
+from ingest.settings import ChunkSettings
+
+
+class Settings(BaseSettings):
+    """All of Legatus's settings, one section per stage."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEGATUS_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    embedding: EmbeddingSettings = Field(
+        default_factory=EmbeddingSettings, description="Embedding model."
+    )
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Search index.")
