@@ -1,0 +1,19 @@
+"""Ingest: reports on disk → cleaned, structured documents → citable chunks."""
+
+from ingest.chunking import chunk
+from ingest.pipeline import Batch, Failure, discover, read, read_batch
+from ingest.types import Chunk, Document, DocumentMeta, IngestError, Section
+
+__all__ = [
+    "Batch",
+    "Chunk",
+    "Document",
+    "DocumentMeta",
+    "Failure",
+    "IngestError",
+    "Section",
+    "chunk",
+    "discover",
+    "read",
+    "read_batch",
+]

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 BlockKind = Literal["raw", "heading", "paragraph", "list_item", "table_row", "footnote", "quote"]
@@ -140,7 +140,7 @@ class Chunk:
     page: int | None = None
     page_end: int | None = None
     page_label: str | None = None
-    meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    section_page: str | None = None  # printed page where the section starts (e.g. from a TOC)
 
     @staticmethod
     def make_id(doc_id: str, start: int, end: int, text: str) -> str:
@@ -161,6 +161,7 @@ class Chunk:
         page: int | None = None,
         page_end: int | None = None,
         page_label: str | None = None,
+        section_page: str | None = None,
     ) -> Chunk:
         return cls(
             id=cls.make_id(doc_id, start, end, text),
@@ -174,6 +175,7 @@ class Chunk:
             page=page,
             page_end=page_end,
             page_label=page_label,
+            section_page=section_page,
         )
 
     @property
