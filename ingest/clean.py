@@ -71,23 +71,26 @@ def raw_lines(blocks: list[Block]) -> list[Line]:
 
 
 def _drop_running_lines(lines: list[Line], page_count: int) -> list[Line]:
+    """Drop headers, footers and page numbers: short lines at page edges that recur."""
+
     def key(text: str) -> str:
         return re.sub(r"\d+", "#", text.lower())
 
-    counts = Counter(key(line.text) for line in lines if line.text)
-    threshold = max(3, page_count // 2) if page_count > 1 else 10**9
-    return [
-        line
-        for line in lines
-        if not (
-            line.text
-            and (
-                _RUNNING.match(line.text)
-                or (page_count > 1 and _PAGE_NUMBER.match(line.text))
-                or (len(line.text) < 80 and counts[key(line.text)] >= threshold)
-            )
+    edges: set[int] = set()
+    for page in {line.page for line in lines if line.page is not None}:
+        on_page = [i for i, line in enumerate(lines) if line.page == page and line.text]
+        edges.update(on_page[:2] + on_page[-2:])
+    counts = Counter(key(lines[i].text) for i in edges)
+    threshold = max(3, page_count // 2)
+
+    def running(i: int, text: str) -> bool:
+        if _RUNNING.match(text):
+            return True
+        return i in edges and (
+            bool(_PAGE_NUMBER.match(text)) or (len(text) < 80 and counts[key(text)] >= threshold)
         )
-    ]
+
+    return [line for i, line in enumerate(lines) if not (line.text and running(i, line.text))]
 
 
 def _numbered_heading(text: str) -> tuple[str, str] | None:
@@ -166,7 +169,7 @@ def _split_paragraphs(lines: list[Line]) -> list[_Para]:
         elif (
             current is None
             or (line.box_start and current.lines[-1].text.endswith(_TERMINAL))
-            or (current.kind == "footnote")
+            or (current.kind == "footnote" and _FOOTNOTE.match(line.text))
         ):
             close()
             cited = _FOOTNOTE.match(line.text) and _looks_cited(line.text)
@@ -253,7 +256,7 @@ def _merge_broken_paragraphs(paras: list[_Para], vocab: Vocabulary) -> list[_Par
         prev = merged[-1] if merged else None
         if (
             prev is not None
-            and prev.kind in ("paragraph", "list_item")
+            and prev.kind in ("paragraph", "list_item", "footnote")
             and para.kind == "paragraph"
             and not prev.lines[-1].text.endswith(_TERMINAL + ("?", ")", "”", '"'))
             and para.first.text[:1].islower()
