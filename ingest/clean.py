@@ -276,6 +276,8 @@ def clean_wrapped(blocks: list[Block]) -> list[Block]:
     paras = _merge_broken_paragraphs(paras, vocab)
     out: list[Block] = []
     for para in paras:
+        if para.kind == "break":  # only a marker for _relocate_trailing_headings
+            continue
         if para.kind == "paragraph" and any(line.text.startswith("©") for line in para.lines):
             # The colophon: what follows (author biographies, addresses) is no longer a chapter.
             out.append(Block("heading", "Colofon", 1, para.first.page, para.first.page_label))

@@ -15,6 +15,7 @@ import typer
 from tqdm import tqdm
 
 import ingest
+from index.types import Hit
 from ui.settings import Settings
 
 app = typer.Typer(
@@ -53,7 +54,11 @@ def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
     with tqdm(
         total=len(files), desc="reading", unit="file", disable=len(files) < 3, file=sys.stderr
     ) as bar:
-        batch = ingest.read_batch(files, progress=lambda _p: bar.update())
+
+        def tick(_path: Path) -> None:
+            bar.update()
+
+        batch = ingest.read_batch(files, progress=tick)
     for failure in batch.failures:
         typer.echo(f"skipped {failure.path}: {failure.reason}", err=True)
     return batch
@@ -80,10 +85,26 @@ def chunks_command(
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Report files or folders.")] = None,  # noqa: UP045
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the index from scratch, embedding all.")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune/--no-prune",
+            help="Remove indexed reports that were read from an ingested folder (or are a "
+            "named file) and are no longer there. Reports indexed from elsewhere are never "
+            "removed, nor is a report whose file fails to read: its indexed version stays.",
+        ),
+    ] = True,
 ) -> None:
-    """Read reports (default: the bundled ones), cut them into passages, and print a summary.
+    """Read reports (default: the bundled ones), cut them into passages, and update the index.
 
-    Exits with status 1 when a file was skipped (the others are still ingested).
+    Only new or changed passages are embedded; unchanged ones keep their stored vectors. By
+    default reports that disappeared from an ingested folder are removed from the index (see
+    --no-prune). The index is written to a new folder and swapped in, so a failure leaves the
+    previous index as it was. Exits with status 1 when a file was skipped (the others are still
+    indexed), 2 when the index could not be updated.
     """
     settings = load_settings()
     batch = _read_reports(paths, settings)
@@ -98,5 +119,182 @@ def ingest_command(
         f"{sum(len(d.sections) for d in batch.documents)} sections, "
         f"{sum(map(len, chunks.values()))} passages; {len(batch.failures)} skipped"
     )
+    _update_index(paths or [settings.reports], batch, settings, rebuild=rebuild, prune=prune)
     if batch.failures:
         raise typer.Exit(1)
+
+
+def _update_index(
+    roots: list[Path], batch: ingest.Batch, settings: Settings, *, rebuild: bool, prune: bool
+) -> None:
+    from index.embedding import EmbeddingError, get_embedder
+    from index.indexer import update_index
+    from index.types import SearchIndexError
+
+    failed = {f.path for f in batch.failures}
+    read_ok = [p for p in ingest.discover(roots) if p not in failed]
+    # read_batch keeps file order and drops only failures, so files and documents pair up.
+    sources = (
+        {d.doc_id: p for d, p in zip(batch.documents, read_ok, strict=True)}
+        if len(read_ok) == len(batch.documents)
+        else {}
+    )
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        stats = update_index(
+            settings.index.path, batch.documents, settings.chunk,
+            get_embedder(settings.embedding), settings.index, paths=sources,
+            prune_under=roots if prune else [], keep_paths=failed, rebuild=rebuild,
+            progress=progress,
+        )  # fmt: skip
+    except (SearchIndexError, EmbeddingError) as exc:
+        typer.echo(f"error: index not updated: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        if bar is not None:
+            bar.close()
+    for doc_id in stats.kept:
+        if doc_id not in batch.documents:
+            typer.echo(f"kept {doc_id} in the index as it was (not read this time)", err=True)
+    what = "written" if stats.written else "unchanged"
+    typer.echo(
+        f"index {what} at {settings.index.path}: {stats.documents} documents, {stats.chunks} "
+        f"passages ({stats.dense_kind}); embedded {stats.embedded_chunks}, reused "
+        f"{stats.reused_chunks}, removed {stats.removed_chunks} passages; reports added "
+        f"{len(stats.added)}, updated {len(stats.updated)}, removed {len(stats.removed)}; "
+        f"{stats.seconds:.1f} s"
+    )
+
+
+# --- search ----------------------------------------------------------------------------------
+
+SEARCH_JSON_FIELDS = (
+    "rank", "score", "dense_score", "lexical_score", "chunk_id", "report", "title", "publisher",
+    "date", "section", "section_path", "page_ref", "page", "page_end", "page_label",
+    "section_page", "start", "end", "text",
+)  # fmt: skip
+"""``page_ref`` is the page to cite: the printed label, else the physical page, else the page where
+the section starts (from the table of contents); null when none is known."""
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="The question or search words.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to show.")] = 5,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print a JSON list, one object per passage, with the fields: "
+            + ", ".join(SEARCH_JSON_FIELDS)
+            + " (text in full; scores may be null when one retriever did not find it).",
+        ),
+    ] = False,
+    report: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--report", help="Only this report (document id); repeatable."),
+    ] = None,
+    publisher: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--publisher", help="Only reports whose publisher contains this; repeatable."),
+    ] = None,
+    date_from: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from", help="Only reports dated on or after this (2022, 2022-06, ...)."),
+    ] = None,
+    date_to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--to", help="Only reports dated on or before this."),
+    ] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="hybrid (default), dense or lexical.")
+    ] = "hybrid",
+) -> None:
+    """Print the passages of the indexed reports that best match QUERY, best first."""
+    from index.embedding import EmbeddingError
+    from index.hybrid import SearchIndex
+    from index.types import SearchFilters, SearchIndexError
+
+    settings = load_settings()
+    if mode not in ("hybrid", "dense", "lexical"):
+        typer.echo(f"error: --mode must be hybrid, dense or lexical, not {mode!r}", err=True)
+        raise typer.Exit(2)
+    filters = SearchFilters(tuple(report or ()), tuple(publisher or ()), date_from, date_to)
+    try:
+        index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)
+        unknown = sorted(set(filters.doc_ids) - set(index.documents))
+        if unknown:
+            known = ", ".join(sorted(index.documents)) or "none"
+            typer.echo(f"error: no indexed report {', '.join(unknown)}; known: {known}", err=True)
+            raise typer.Exit(2)
+        hits = index.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    except (SearchIndexError, EmbeddingError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=1))
+        return
+    if not hits:
+        typer.echo("no passages found" + (" (check the filters)" if filters.active else ""))
+    for hit in hits:
+        where = ", ".join(
+            x for x in (hit.chunk.section_label, f"p. {hit.page}" if hit.page else "") if x
+        )
+        text = " ".join(hit.chunk.text.split())
+        typer.echo(f"{hit.rank}. [{hit.score:.4f}] {hit.document.title} — {where}")
+        typer.echo(f"   {text[:300]}{'…' if len(text) > 300 else ''}\n")
+
+
+def _hit_json(hit: Hit) -> dict[str, object]:
+    c, d = hit.chunk, hit.document
+    row: dict[str, object] = {
+        "rank": hit.rank, "score": hit.score, "dense_score": hit.dense_score,
+        "lexical_score": hit.lexical_score, "chunk_id": c.id, "report": c.doc_id,
+        "title": d.title, "publisher": d.publisher, "date": d.date, "section": c.section_label,
+        "section_path": list(c.section), "page_ref": hit.page, "page": c.page,
+        "page_end": c.page_end,
+        "page_label": c.page_label, "section_page": c.section_page, "start": c.start,
+        "end": c.end, "text": c.text,
+    }  # fmt: skip
+    return row
+
+
+from ui import cli_assistant as _cli_assistant  # noqa: E402, F401  (registers `ask`)
+
+
+# --- llm: a local OpenAI-compatible server (ui/llm_server.py) ---------------------------------
+
+llm_app = typer.Typer(help="Run a local language model for `--answerer llm`.", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+
+
+@llm_app.command("serve")
+def llm_serve_command(
+    model: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--model", help="A .gguf model file (default: the packaged SmolLM2-135M)."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8081,
+    ctx: Annotated[int, typer.Option("--ctx", help="Context window in tokens.")] = 4096,
+) -> None:
+    """Serve a GGUF model through llama.cpp's OpenAI-compatible API until Ctrl-C."""
+    from ui.llm_server import LLMServerError, serve
+
+    try:
+        status = serve(model, host, port, ctx, echo=typer.echo)
+    except LLMServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(status)
+
+
+# --- end llm ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.settings import AssistantSettings
 from index.settings import EmbeddingSettings, IndexSettings
 from ingest.settings import ChunkSettings
 
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
         default_factory=EmbeddingSettings, description="Embedding model."
     )
     index: IndexSettings = Field(default_factory=IndexSettings, description="Search index.")
+    assistant: AssistantSettings = Field(
+        default_factory=AssistantSettings, description="Answering."
+    )
 
 
 def _default_reports() -> Path:

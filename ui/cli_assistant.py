@@ -1,0 +1,92 @@
+"""``legatus ask``: one question, answered with verified citations, for people or programs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Annotated, Optional
+
+import typer
+
+from assistant.pipeline import Assistant, open_assistant
+from assistant.types import Answer, AssistantError
+from index.types import SearchFilters, SearchIndexError
+from ui.cli import app, load_settings
+from ui.settings import Settings
+
+
+def build_assistant(settings: Settings, answerer: str | None = None) -> Assistant:
+    """The assistant over the configured index, or a message and exit status 2."""
+    cfg = settings.assistant
+    if answerer:
+        cfg = cfg.model_copy(update={"answerer": answerer})
+    try:
+        return open_assistant(settings.index.path, settings.embedding, settings.index, cfg)
+    except (SearchIndexError, AssistantError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def make_filters(
+    reports: list[str] | None, publishers: list[str] | None, date_from: str | None,
+    date_to: str | None,
+) -> SearchFilters | None:
+    filters = SearchFilters(
+        doc_ids=tuple(reports or ()), publishers=tuple(publishers or ()),
+        date_from=date_from, date_to=date_to,
+    )
+    return filters if filters.active else None
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer for a terminal: text, then numbered sources with their supporting passage."""
+    lines = [textwrap.fill(answer.answer, 100)]
+    if answer.notice:
+        lines += ["", f"note: {answer.notice}"]
+    if answer.citations:
+        lines += ["", "Bronnen / Sources:"]
+        for c in answer.citations:
+            p = c.passage
+            where = " — ".join(x for x in (p.section, p.location) if x)
+            lines.append(f"[{c.n}] {p.title} ({p.publisher}, {p.date}) — {where}")
+            quote = " … ".join(c.quotes) or p.text
+            lines.append(textwrap.indent(textwrap.fill(quote, 96), "    "))
+    elif answer.retrieved:
+        lines += ["", "Closest passages:"]
+        for p in answer.retrieved[:3]:
+            lines.append(f"- {p.title} — {p.section} {p.location}".rstrip())
+    return "\n".join(lines)
+
+
+@app.command("ask")
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question, in Dutch or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report: Annotated[Optional[list[str]], typer.Option("--report", help="Only this report id (repeatable).")] = None,  # noqa: UP045, E501
+    publisher: Annotated[Optional[list[str]], typer.Option("--publisher", help="Only reports of this publisher.")] = None,  # noqa: UP045, E501
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Reports dated from (ISO).")] = None,  # noqa: UP045, E501
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Reports dated until (ISO).")] = None,  # noqa: UP045, E501
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm.")] = None,  # noqa: UP045, E501
+) -> None:
+    """Answer a question from the indexed reports, citing each claim.
+
+    With --json, prints {"question", "answer", "refused", "citations": [{"n", "chunk_id",
+    "report", "title", "section", "page", "text", ...}], "retrieved": [{"chunk_id", "text",
+    "score", ...}], "latency_ms", ...}: the shape evaluation reads.
+    """
+    if answerer not in (None, "extractive", "llm"):
+        typer.echo("error: --answerer must be 'extractive' or 'llm'", err=True)
+        raise typer.Exit(2)
+    settings = load_settings()
+    assistant = build_assistant(settings, answerer)
+    try:
+        answer = assistant.ask(
+            question, filters=make_filters(report, publisher, date_from, date_to)
+        )
+    except AssistantError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        typer.echo(format_answer(answer))
