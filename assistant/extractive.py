@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.sentences import Candidate, candidates, term_overlap
+from assistant.sentences import Candidate, candidates, prose_share, term_overlap
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
 from index.lexical import tokenize
@@ -42,6 +42,9 @@ class ExtractiveAnswerer:
     lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
     margin = 0.035  # sentences within this of the best one are also quoted
     duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
+    rank_weight = 0.02  # preference for passages the hybrid search ranked higher
+    prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
+    list_penalty = 0.03
 
     def __init__(
         self, embedder: Embedder, idf: Mapping[str, float], max_sentences: int = 4
@@ -71,10 +74,17 @@ class ExtractiveAnswerer:
         terms = set(tokenize(question))
         weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
         overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
-        # A small preference for passages the hybrid search ranked higher.
-        prior = np.array([1.0 / math.sqrt(1 + passages[c.passage].rank) for c in pool])
-        score = similarity + self.lexical_weight * overlap + 0.01 * prior
-        chosen = self._choose(pool, score, vectors)
+        prior = np.array([1.0 / math.sqrt(passages[c.passage].rank) for c in pool])
+        # Name lists, bylines and table headers resemble a question about the people or
+        # things they name without answering it.
+        listy = np.array([prose_share(c.text) < self.prose_floor for c in pool], dtype=float)
+        score = (
+            similarity
+            + self.lexical_weight * overlap
+            + self.rank_weight * prior
+            - self.list_penalty * listy
+        )
+        chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
         best = int(np.argmax(score))
         coverage = term_overlap(terms, passages[pool[best].passage].text, weights)
         sentences = tuple(
@@ -82,6 +92,20 @@ class ExtractiveAnswerer:
             for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position))
         )
         return Selection(Draft(sentences), float(similarity[best]), coverage)
+
+    @staticmethod
+    def _with_announced_lists(pool: list[Candidate], chosen: list[int]) -> list[int]:
+        """A chosen sentence that announces a list ("… de volgende instrumenten:") brings the
+        list that follows it in the same passage."""
+        extra = [
+            i + 1
+            for i in chosen
+            if pool[i].text.rstrip().endswith(":")
+            and i + 1 < len(pool)
+            and pool[i + 1].passage == pool[i].passage
+            and i + 1 not in chosen
+        ]
+        return chosen + extra
 
     def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
         order = np.argsort(-score)

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -176,11 +177,14 @@ def _clean(sentence: str) -> str:
 def make_chat_model(settings: LLMSettings) -> BaseChatModel:
     """A LangChain chat model for the configured OpenAI-compatible endpoint (no retries).
 
-    ``max_tokens`` is sent both as ``max_completion_tokens`` (what ChatOpenAI sends) and as
-    ``max_tokens`` (what llama.cpp, Ollama and older servers read), so every server stops in time.
+    ChatOpenAI sends the answer length as ``max_completion_tokens``, which llama.cpp's server
+    ignores (it would generate until the context is full), so it is also sent as ``max_tokens``
+    — except to OpenAI itself, whose newer models reject that older field.
     """
     from langchain_openai import ChatOpenAI
 
+    host = urlsplit(settings.base_url).hostname or ""
+    openai_hosted = host.endswith(("openai.com", "openai.azure.com"))
     return ChatOpenAI(
         base_url=settings.base_url,
         model=settings.model,
@@ -189,7 +193,7 @@ def make_chat_model(settings: LLMSettings) -> BaseChatModel:
         max_retries=0,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
-        extra_body={"max_tokens": settings.max_tokens},
+        extra_body=None if openai_hosted else {"max_tokens": settings.max_tokens},
     )
 
 

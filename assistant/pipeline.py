@@ -14,14 +14,14 @@ from typing import Protocol
 from assistant.extractive import ExtractiveAnswerer
 from assistant.followup import rewrite_followup
 from assistant.language import detect_language, phrase
-from assistant.refusal import missing_terms
+from assistant.refusal import lacks_quantity, missing_terms
 from assistant.retriever import IndexRetriever, document_to_passage
 from assistant.settings import AssistantSettings
 from assistant.types import Answer, Draft, LLMError, Passage, QuestionError
 from assistant.verify import Verifier, render
 from index.embedding import Embedder, get_embedder
-from index.settings import EmbeddingSettings, IndexSettings
 from index.lexical import tokenize
+from index.settings import EmbeddingSettings, IndexSettings
 from index.types import Hit, SearchFilters
 from ingest.types import Chunk
 
@@ -138,8 +138,13 @@ class Assistant:
         if not passages:
             return self._refuse(base)
         selection = self.extractive.select(standalone, passages)
-        weak = selection.best_similarity < self.settings.refusal_threshold
-        if weak or missing_terms(question, [p.text for p in passages]):
+        years = {p.date[:4] for p in passages if p.date}
+        chosen = [s.text for s in selection.draft.sentences]
+        if (
+            selection.best_similarity < self.settings.refusal_threshold
+            or missing_terms(question, [p.text for p in passages], years)
+            or lacks_quantity(question, chosen)
+        ):
             return self._refuse(base)
         draft, notice = selection.draft, ""
         if use_llm and self.llm is not None:

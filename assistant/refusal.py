@@ -1,27 +1,46 @@
 """Deciding that the reports do not answer a question, rather than guessing.
 
-Two signals, both deliberately conservative (a wrong citation is worse than no answer, but a
-refusal of an answerable question is a failure too):
+The signals are deliberately conservative (a wrong citation is worse than no answer, but a
+refusal of an answerable question is a failure too). The question is refused when it names
+something specific that none of the retrieved passages mentions:
 
-* the best sentence found is not similar enough to the question (measured on the dev set);
-* the question names something specific (a number, a year, an acronym, a quoted phrase, a
-  multi-word name) that none of the retrieved passages mentions.
+* a number or year (a year is exempt when it is the date of a retrieved report: "the 2022
+  Strategic Monitor"), an acronym (with the Dutch twins of English ones: NATO = NAVO), or a
+  quoted phrase;
+* a multi-word name such as "Chips Act", unless its words are ones a Dutch report would
+  translate ("United States" = "Verenigde Staten");
+
+or when it asks for a quantity ("how many", "hoeveel", "welk percentage") and no sentence
+chosen for the answer contains a number.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-# English acronyms in a question have Dutch twins in Dutch reports.
 _ALIASES = {
     "nato": ("navo",), "uk": ("vk",), "us": ("vs",), "usa": ("vs",), "un": ("vn",),
-    "gdp": ("bbp",), "cfsp": ("gbvb",), "eu": ("eu",), "ai": ("ai", "ki"),
-}
+    "gdp": ("bbp",), "cfsp": ("gbvb",), "ai": ("ai", "ki"), "mff": ("mfk",),
+}  # fmt: skip
+# Capitalised English words that a Dutch report writes in Dutch (or that only qualify a name).
+_TRANSLATED = frozenset(
+    "united states kingdom union european europe commission council parliament middle east "
+    "west north south korea netherlands dutch strategic compass security defence defense "
+    "foreign affairs ministry minister court justice nations atlantic pacific indo china "
+    "chinese russian american french german british global the of and for".split()
+)
 _NUMBERISH = re.compile(r"\b[\w-]*\d[\w-]*\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
-_QUOTED = re.compile(r"[“\"‘']([^”\"’']{3,60})[”\"’']")
+_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,60})[”\"’]")
+_NAME = re.compile(r"\b[A-Z][\w-]+(?:\s+[A-Z][\w-]+)+")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_QUANTITY = re.compile(
+    r"\b(how many|how much|hoeveel|what (share|percentage|proportion)|"
+    r"welk(e)? (percentage|aandeel|deel))\b",
+    re.IGNORECASE,
+)
 
 
 def _fold(text: str) -> str:
@@ -29,26 +48,58 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def specific_terms(question: str) -> list[str]:
-    """What a passage must mention to answer the question: numbers, acronyms, quoted phrases.
+def _names(question: str) -> list[str]:
+    """Multi-word capitalised names, not counting the question's first word."""
+    body = question[1:] if question[:1].isupper() else question
+    found = []
+    for match in _NAME.finditer(body):
+        words = [w for w in match.group(0).split() if _fold(w) not in _TRANSLATED]
+        if len(words) >= 2:
+            found.append(" ".join(words))
+    return found
+
+
+def specific_terms(question: str, report_years: Iterable[str] = ()) -> list[str]:
+    """What a passage must mention to answer the question.
 
     Example:
-        >>> specific_terms("Hoe groot wordt het MFK voor 2028-2034?")
-        ['2028-2034', 'MFK']
+        >>> specific_terms("What does the 2022 report say about the European Chips Act?", ["2022"])
+        ['Chips Act']
     """
+    years = set(report_years)
     terms = [t.strip("-") for t in _NUMBERISH.findall(question)]
-    terms += [a for a in _ACRONYM.findall(question)]
+    terms = [t for t in terms if not (_YEAR.match(t) and t in years)]
+    terms += _ACRONYM.findall(question)
     terms += _QUOTED.findall(question)
+    terms += _names(question)
     return list(dict.fromkeys(t for t in terms if t))
 
 
-def missing_terms(question: str, passages: Sequence[str]) -> list[str]:
+def _mentions(term: str, texts: Sequence[str]) -> bool:
+    key = _fold(term)
+    if term.isupper() and key.endswith("s") and len(key) > 2:
+        key = key[:-1]  # "MEPs" → "mep"
+    options = (key, *_ALIASES.get(key, ()))
+    if any(re.search(rf"(?<!\w){re.escape(o)}", t) for o in options for t in texts):
+        return True
+    # Two names side by side in a question ("Van Hooft en Hellendoorn Frankrijk") read as one:
+    # accept a name whose words all stand, as whole words, in one passage.
+    words = key.split()
+    return len(words) > 1 and any(
+        all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", t) for w in words) for t in texts
+    )
+
+
+def missing_terms(
+    question: str, passages: Sequence[str], report_years: Iterable[str] = ()
+) -> list[str]:
     """The specific terms of the question that no passage mentions."""
-    text = _fold(" ".join(passages))
-    missing = []
-    for term in specific_terms(question):
-        key = _fold(term).rstrip("s") if term.isupper() else _fold(term)
-        options = (key, *_ALIASES.get(key, ()))
-        if not any(re.search(rf"(?<!\w){re.escape(o)}", text) for o in options):
-            missing.append(term)
-    return missing
+    texts = [_fold(p) for p in passages]
+    return [t for t in specific_terms(question, report_years) if not _mentions(t, texts)]
+
+
+def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
+    """A question asking for a number, answered by sentences that hold none."""
+    if not _QUANTITY.search(question):
+        return False
+    return not any(re.search(r"\d", s) for s in sentences)

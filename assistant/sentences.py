@@ -10,6 +10,8 @@ from ingest.chunking import split_sentences
 
 _BULLET = re.compile(r"^\s*(?:[-•▪●◦–]|\d{1,2}[.)])\s")
 _MIN_CHARS = 25
+# Colophon and contact lines: never an answer.
+_CONTACT = re.compile(r"@|www\.|https?://|P\.O\. Box|\b\d{4} ?[A-Z]{2}\b|Follow us|Email:")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def candidates(passages: list[str]) -> list[Candidate]:
     for i, text in enumerate(passages):
         for j, unit in enumerate(passage_units(text)):
             key = re.sub(r"\W+", "", unit.lower())
-            if key in seen:
+            if key in seen or _CONTACT.search(unit):
                 continue
             seen.add(key)
             out.append(Candidate(i, j, unit))
@@ -67,3 +69,9 @@ def term_overlap(question_terms: set[str], text: str, weights: dict[str, float])
     terms = set(tokenize(text))
     total = sum(weights.get(t, 1.0) for t in question_terms)
     return sum(weights.get(t, 1.0) for t in question_terms & terms) / total
+
+
+def prose_share(text: str) -> float:
+    """Share of words that are lower-case words: low for name lists, bylines, table headers."""
+    words = re.findall(r"[^\W\d_]+", text)
+    return sum(w.islower() for w in words) / len(words) if words else 0.0

@@ -80,13 +80,13 @@ def join_broken_line(left: str, right: str, vocab: Vocabulary) -> str:
 
 def keep_hyphen(head: str, tail: str, vocab: Vocabulary) -> bool:
     """Whether ``head-`` + ``tail`` at a line break is a real hyphenated compound."""
+    if not tail[0].islower():
+        return True  # trans-Atlantische, anti-EU: a capital is never inside a word
     joined, hyphenated = (head + tail).lower(), f"{head}-{tail}".lower()
     if joined in vocab.words:
         return False
-    if hyphenated in vocab.compounds:
-        return True
-    if not tail[0].islower() or head.lower() in _HYPHEN_PREFIXES:
-        return True  # trans-Atlantische, anti-EU, 5G-netwerk, niet-statelijke
+    if hyphenated in vocab.compounds or head.lower() in _HYPHEN_PREFIXES:
+        return True  # niet-statelijke
     if sum(c.isupper() for c in head) >= 2 or any(c.isdigit() for c in head):
         return True  # EU-lidstaten, NAVO-bondgenoten
     if head[0].isupper() and len(head) >= 3 and len(tail) >= 4 and tail.lower() in vocab.words:

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from tqdm import tqdm
@@ -66,8 +66,8 @@ def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
 
 @app.command("chunks")
 def chunks_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Report files or folders.")] = None,  # noqa: UP045
-    doc: Annotated[Optional[str], typer.Option("--doc", help="Only this document id.")] = None,  # noqa: UP045
+    paths: Annotated[list[Path] | None, typer.Argument(help="Report files or folders.")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document id.")] = None,
 ) -> None:
     """Print the passages a report is cut into, as JSON lines (for inspection)."""
     settings = load_settings()
@@ -84,7 +84,7 @@ def chunks_command(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Report files or folders.")] = None,  # noqa: UP045
+    paths: Annotated[list[Path] | None, typer.Argument(help="Report files or folders.")] = None,
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Rebuild the index from scratch, embedding all.")
     ] = False,
@@ -199,19 +199,19 @@ def search_command(
         ),
     ] = False,
     report: Annotated[
-        Optional[list[str]],  # noqa: UP045
+        list[str] | None,
         typer.Option("--report", help="Only this report (document id); repeatable."),
     ] = None,
     publisher: Annotated[
-        Optional[list[str]],  # noqa: UP045
+        list[str] | None,
         typer.Option("--publisher", help="Only reports whose publisher contains this; repeatable."),
     ] = None,
     date_from: Annotated[
-        Optional[str],  # noqa: UP045
+        str | None,
         typer.Option("--from", help="Only reports dated on or after this (2022, 2022-06, ...)."),
     ] = None,
     date_to: Annotated[
-        Optional[str],  # noqa: UP045
+        str | None,
         typer.Option("--to", help="Only reports dated on or before this."),
     ] = None,
     mode: Annotated[
@@ -269,7 +269,6 @@ def _hit_json(hit: Hit) -> dict[str, object]:
 
 from ui import cli_assistant as _cli_assistant  # noqa: E402, F401  (registers `ask`)
 
-
 # --- llm: a local OpenAI-compatible server (ui/llm_server.py) ---------------------------------
 
 llm_app = typer.Typer(help="Run a local language model for `--answerer llm`.", no_args_is_help=True)
@@ -279,7 +278,7 @@ app.add_typer(llm_app, name="llm")
 @llm_app.command("serve")
 def llm_serve_command(
     model: Annotated[
-        Optional[Path],  # noqa: UP045
+        Path | None,
         typer.Option("--model", help="A .gguf model file (default: the packaged SmolLM2-135M)."),
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -298,3 +297,4 @@ def llm_serve_command(
 
 
 # --- end llm ---------------------------------------------------------------------------------
+from ui import cli_eval as _cli_eval  # noqa: E402, F401  (registers `eval`)

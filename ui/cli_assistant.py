@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,12 +28,16 @@ def build_assistant(settings: Settings, answerer: str | None = None) -> Assistan
 
 
 def make_filters(
-    reports: list[str] | None, publishers: list[str] | None, date_from: str | None,
+    reports: list[str] | None,
+    publishers: list[str] | None,
+    date_from: str | None,
     date_to: str | None,
 ) -> SearchFilters | None:
     filters = SearchFilters(
-        doc_ids=tuple(reports or ()), publishers=tuple(publishers or ()),
-        date_from=date_from, date_to=date_to,
+        doc_ids=tuple(reports or ()),
+        publishers=tuple(publishers or ()),
+        date_from=date_from,
+        date_to=date_to,
     )
     return filters if filters.active else None
 
@@ -62,11 +66,17 @@ def format_answer(answer: Answer) -> str:
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Dutch or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    report: Annotated[Optional[list[str]], typer.Option("--report", help="Only this report id (repeatable).")] = None,  # noqa: UP045, E501
-    publisher: Annotated[Optional[list[str]], typer.Option("--publisher", help="Only reports of this publisher.")] = None,  # noqa: UP045, E501
-    date_from: Annotated[Optional[str], typer.Option("--from", help="Reports dated from (ISO).")] = None,  # noqa: UP045, E501
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Reports dated until (ISO).")] = None,  # noqa: UP045, E501
-    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm.")] = None,  # noqa: UP045, E501
+    report: Annotated[
+        list[str] | None, typer.Option("--report", help="Only this report id (repeatable).")
+    ] = None,
+    publisher: Annotated[
+        list[str] | None, typer.Option("--publisher", help="Only reports of this publisher.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Reports dated from (ISO).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Reports dated until (ISO).")] = None,
+    answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
 ) -> None:
     """Answer a question from the indexed reports, citing each claim.
 

@@ -1,0 +1,136 @@
+"""``legatus eval``: answer a question set, report on runs, and gate on a committed baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eval.baselines import SYSTEMS, build_system
+from eval.gate import compare, write_baseline
+from eval.questions import QuestionSetError, load_questions
+from eval.report import summarise, write_report
+from eval.run import read_rows, run_questions
+from eval.types import EvalError
+from index.embedding import get_embedder
+from index.hybrid import SearchIndex
+from index.types import SearchIndexError
+from ui.cli import app, load_settings
+
+DEV_SET = Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl"
+BASELINE = Path(__file__).resolve().parents[1] / "eval" / "baseline.json"
+
+eval_app = typer.Typer(
+    help="Evaluate answers on a question set (default: the bundled dev set).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(eval_app, name="eval")
+
+QuestionsOpt = Annotated[Path, typer.Option("--questions", help="Question set (JSON Lines).")]
+
+
+def _questions(path: Path):  # type: ignore[no-untyped-def]
+    try:
+        return load_questions(path)
+    except QuestionSetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@eval_app.callback()
+def run_command(
+    ctx: typer.Context,
+    questions: QuestionsOpt = DEV_SET,
+    output: Annotated[Path, typer.Option("--output", help="Run file to write.")] = Path(
+        "eval-run.jsonl"
+    ),
+    system: Annotated[str, typer.Option("--system", help=f"One of: {', '.join(SYSTEMS)}.")] = (
+        "legatus"
+    ),
+    answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
+) -> None:
+    """Answer every question of a set and write one JSON line per question.
+
+    Each line is the `legatus ask --json` object plus "id".
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings()
+    cases = _questions(questions)
+    cfg = settings.assistant
+    if answerer:
+        cfg = cfg.model_copy(update={"answerer": answerer})
+    try:
+        embedder = get_embedder(settings.embedding)
+        index = SearchIndex.load(
+            settings.index.path, settings.embedding, settings.index, embedder=embedder
+        )
+        if cfg.answerer == "llm":
+            from assistant.llm import LLMAnswerer
+            from assistant.pipeline import Assistant
+
+            assistant = Assistant(index, embedder, cfg, LLMAnswerer(cfg.llm))
+        else:
+            assistant = build_system(system, index, embedder, cfg, settings.reports)
+    except (SearchIndexError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    rows = run_questions(cases, assistant.ask, output, desc=system)
+    report = summarise(cases, rows, system)
+    typer.echo(f"{len(rows)} questions → {output}")
+    for metric in (
+        "recall_all@5",
+        "answer_support",
+        "key_fact_recall",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "latency_p50_ms",
+    ):
+        typer.echo(f"  {metric}: {report.metrics.get(metric)}")
+
+
+@eval_app.command("report")
+def report_command(
+    runs: Annotated[list[Path], typer.Argument(help="Run files; the system name is the stem.")],
+    questions: QuestionsOpt = DEV_SET,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.md/.json.")] = Path(
+        "eval-report"
+    ),
+) -> None:
+    """Write a Markdown + JSON report with plots comparing the runs side by side."""
+    cases = _questions(questions)
+    try:
+        reports = [summarise(cases, read_rows(run), run.stem) for run in runs]
+        path = write_report(reports, out)
+    except (EvalError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"report: {path}")
+
+
+@eval_app.command("gate")
+def gate_command(
+    run: Annotated[Path, typer.Argument(help="Run file of the system under test.")],
+    questions: QuestionsOpt = DEV_SET,
+    baseline: Annotated[Path, typer.Option("--baseline", help="Committed baseline.")] = BASELINE,
+    update: Annotated[bool, typer.Option("--update", help="Write the baseline instead.")] = False,
+) -> None:
+    """Fail (exit 1) when a gated metric fell below the baseline by more than its tolerance."""
+    cases = _questions(questions)
+    try:
+        report = summarise(cases, read_rows(run), run.stem)
+        if update:
+            typer.echo(f"baseline written: {write_baseline(report, baseline)}")
+            return
+        regressions = compare(report, baseline)
+    except (EvalError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if regressions:
+        typer.echo("evaluation gate FAILED:", err=True)
+        for line in regressions:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(1)
+    typer.echo("evaluation gate passed")
