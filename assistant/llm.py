@@ -307,9 +307,7 @@ def _text(message: BaseMessage | AIMessage) -> str:
     content = message.content
     if isinstance(content, str):
         return content
-    return "".join(
-        part if isinstance(part, str) else str(part.get("text", "")) for part in content
-    )
+    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
 
 
 def _shorten(text: str, limit: int) -> str:

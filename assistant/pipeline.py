@@ -39,9 +39,7 @@ class DraftingLLM(Protocol):
 
 
 class Searchable(Protocol):
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None
-    ) -> list[Hit]: ...
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
 
     @property
     def chunks(self) -> Sequence[Chunk]: ...
@@ -127,12 +125,20 @@ class Assistant:
         return rewrite_followup(history, question)
 
     def _answer(
-        self, question: str, standalone: str, language: str, passages: list[Passage],
+        self,
+        question: str,
+        standalone: str,
+        language: str,
+        passages: list[Passage],
         use_llm: bool,
     ) -> Answer:
         base = Answer(
-            question=question, answer="", refused=True, language=language,
-            standalone_question=standalone, retrieved=tuple(passages),
+            question=question,
+            answer="",
+            refused=True,
+            language=language,
+            standalone_question=standalone,
+            retrieved=tuple(passages),
             answerer=self.llm.name if use_llm and self.llm else "extractive",
         )
         if not passages:
@@ -142,21 +148,30 @@ class Assistant:
         chosen = [s.text for s in selection.draft.sentences]
         if (
             selection.best_similarity < self.settings.refusal_threshold
-            or missing_terms(question, [p.text for p in passages], years)
+            or missing_terms(question, [f"{p.title} {p.section} {p.text}" for p in passages], years)
             or lacks_quantity(question, chosen)
         ):
             return self._refuse(base)
         draft, notice = selection.draft, ""
         if use_llm and self.llm is not None:
             try:
-                draft = self.llm.draft(question, passages[: self.settings.llm.max_passages],
-                                       language)
+                draft = self.llm.draft(
+                    question, passages[: self.settings.llm.max_passages], language
+                )
             except LLMError as exc:
                 notice = f"{exc} The answer below was composed from the passages instead."
                 base = replace(base, answerer="extractive")
         if draft.refused:
             return self._refuse(replace(base, notice=notice))
         sentences, citations, record = self.verifier.check(draft, passages)
+        if not sentences and draft is not selection.draft:
+            # The model's sentences could not be tied to the passages: quote the passages.
+            notice = (
+                "The language model's answer could not be verified against the passages, so "
+                "this answer quotes the passages instead."
+            )
+            base = replace(base, answerer="extractive")
+            sentences, citations, record = self.verifier.check(selection.draft, passages)
         if not sentences:
             return self._refuse(replace(base, verification=record, notice=notice))
         lead = phrase(language, "quoted") if base.answerer == "extractive" else ""

@@ -83,10 +83,10 @@ def _mentions(term: str, texts: Sequence[str]) -> bool:
     if any(re.search(rf"(?<!\w){re.escape(o)}", t) for o in options for t in texts):
         return True
     # Two names side by side in a question ("Van Hooft en Hellendoorn Frankrijk") read as one:
-    # accept a name whose words all stand, as whole words, in one passage.
+    # accept a name whose words all stand, as whole words, in the passages.
     words = key.split()
-    return len(words) > 1 and any(
-        all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", t) for w in words) for t in texts
+    return len(words) > 1 and all(
+        any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", t) for t in texts) for w in words
     )
 
 
@@ -98,8 +98,20 @@ def missing_terms(
     return [t for t in specific_terms(question, report_years) if not _mentions(t, texts)]
 
 
+_AMOUNT = re.compile(
+    r"(?i)(?<!figuur )(?<!figure )(?<!tabel )(?<!table )(?<!kader )(?<!artikel )(?<!article )"
+    r"(?<![\w.,-])\d+(?:[.,]\d+)*(?![\w-]|[.,]\d)"
+)
+
+
 def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
-    """A question asking for a number, answered by sentences that hold none."""
+    """A question asking for a number, answered by no sentence that gives one.
+
+    The number must stand in a sentence that also names the question's own numbered terms
+    (asking "how many F-35s" is not answered by a number about something else), and references
+    such as "figuur 8" or "artikel 31" are not amounts.
+    """
     if not _QUANTITY.search(question):
         return False
-    return not any(re.search(r"\d", s) for s in sentences)
+    terms = [_fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
+    return not any(_AMOUNT.search(s) and all(t in _fold(s) for t in terms) for s in sentences)

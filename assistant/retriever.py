@@ -14,9 +14,7 @@ from index.types import Hit, SearchFilters
 
 
 class Searcher(Protocol):
-    def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None
-    ) -> list[Hit]: ...
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
 
 
 def hit_to_document(hit: Hit) -> Document:

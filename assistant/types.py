@@ -138,8 +138,12 @@ class Answer:
             "citations": [_citation_json(c) for c in self.citations],
             "retrieved": [_passage_json(p) for p in self.retrieved],
             "sentences": [
-                {"text": s.text, "citations": list(s.citations), "support": round(s.support, 4),
-                 "verified": s.verified}
+                {
+                    "text": s.text,
+                    "citations": list(s.citations),
+                    "support": round(s.support, 4),
+                    "verified": s.verified,
+                }
                 for s in self.sentences
             ],
             "verification": {

@@ -128,6 +128,4 @@ class Verifier:
 
 def render(sentences: Sequence[AnswerSentence]) -> str:
     """The answer text: each sentence followed by its citation markers ``[1][3]``."""
-    return " ".join(
-        f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in sentences
-    )
+    return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in sentences)

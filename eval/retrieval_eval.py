@@ -1,9 +1,9 @@
 """Retrieval-only evaluation: does the top ``k`` hold all the evidence a question needs?
 
 For hybrid, dense-only and BM25-only search, the share of answerable questions whose evidence
-quotes are all covered by the union of the top ``k`` passages (``eval.metrics.all_evidence_covered``:
-normalised, hyphen-insensitive word shingles, a quote split over two passages counts), overall and
-per question language.
+quotes are all covered by the union of the top ``k`` passages, overall and per question language.
+Matching is ``eval.metrics.all_evidence_covered``: normalised, hyphen-insensitive word shingles;
+a quote split over two passages counts.
 
 Run it against the configured index (``LEGATUS_INDEX__PATH``)::
 

@@ -31,12 +31,75 @@ class EmbeddingSettings(BaseModel):
         "passage", description="Name of the model prompt used for passages (e5: 'passage: ')."
     )
     device: str = Field("cpu", description="Torch device for encoding.")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="Torch CPU threads for encoding (process-wide); None: one per usable core.",
+    )
+    local_files_only: bool = Field(
+        False,
+        description="Never contact the model hub: load models from cache_dir or local folders "
+        "only (offline machines, where a hub name would otherwise retry for about a minute).",
+    )
 
 
 class IndexSettings(BaseModel):
     """Where the index lives and how search ranks passages."""
 
     path: Path = Field(
-        Path("~/.local/share/legatus/index").expanduser(),
+        default=Path("~/.local/share/legatus/index").expanduser(),
         description="The index folder (manifest.json, FAISS index, chunk store).",
+    )
+    candidates: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Passages each retriever (dense, BM25) proposes before fusion.",
+    )
+    rrf_k: float = Field(
+        default=10.0,
+        gt=0,
+        description="Reciprocal-rank fusion constant: a passage scores sum(w / (rrf_k + rank)).",
+    )
+    dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense (embedding) ranking in the fusion."
+    )
+    lexical_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion."
+    )
+    cross_lingual_terms: bool = Field(
+        default=True,
+        description="For a question in another language than a report (English question, "
+        "Dutch report), BM25 matches only the question's names, acronyms and numbers there.",
+    )
+    lexical_section_context: int = Field(
+        default=200,
+        ge=0,
+        description="BM25 also indexes this many characters of the start of each section "
+        "enclosing a passage (where a chapter states its question and authors); 0: none.",
+    )
+    max_overlap: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A passage sharing more than this share of its text with a better-ranked "
+        "passage of the same report is set aside (used only if too few are left); 1 keeps all. "
+        "Consecutive passages share only their overlap (~20%) and are both kept.",
+    )
+    hnsw_threshold: int = Field(
+        default=200_000,
+        ge=1,
+        description="From this many passages on, dense search uses an HNSW graph instead of "
+        "exact search (see bench/RESULTS.md).",
+    )
+    hnsw_m: int = Field(default=32, ge=4, le=128, description="HNSW: neighbours per node.")
+    hnsw_ef_construction: int = Field(
+        default=80,
+        ge=8,
+        description="HNSW: beam width while building (higher: better graph, slower).",
+    )
+    hnsw_ef_search: int = Field(
+        default=128,
+        ge=8,
+        description="HNSW: beam width while searching (higher: better recall, slower).",
     )

@@ -38,3 +38,61 @@ def bundled_documents():  # type: ignore[no-untyped-def]
     from ingest import discover, read
 
     return {doc.doc_id: doc for doc in map(read, discover([REPORTS]))}
+
+
+# --- index: embedding (tests/test_embedding.py) ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def embedding_settings():  # type: ignore[no-untyped-def]
+    """Embedding settings for the packaged e5 model, converted into the repo-local model cache."""
+    from index.settings import EmbeddingSettings
+
+    return EmbeddingSettings(cache_dir=MODEL_CACHE)
+
+
+@pytest.fixture(scope="session")
+def embedder(embedding_settings):  # type: ignore[no-untyped-def]
+    """The packaged e5 embedder, converted (first run only) and loaded once per session."""
+    from index.embedding import get_embedder
+
+    embedder = get_embedder(embedding_settings)
+    embedder.warm_up()
+    return embedder
+
+
+# --- end index: embedding ----------------------------------------------------------------------
+
+
+# --- assistant: a real index of the bundled reports, built once per session ---------------------
+
+
+@pytest.fixture(scope="session")
+def bundled_index_path(tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
+    """The bundled reports indexed with the real model and FAISS, once per session."""
+    from index.indexer import update_index
+    from ingest import discover, read_batch
+    from ingest.settings import ChunkSettings
+
+    path = tmp_path_factory.mktemp("bundled") / "index"
+    batch = read_batch(discover([REPORTS]))
+    update_index(path, batch.documents, ChunkSettings(), embedder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundled_search_index(bundled_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
+    from index.hybrid import SearchIndex
+
+    return SearchIndex.load(bundled_index_path, embedding_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
+    from assistant.pipeline import Assistant
+    from assistant.settings import AssistantSettings
+
+    return Assistant(bundled_search_index, embedder, AssistantSettings())
+
+
+# --- end assistant ---------------------------------------------------------------------------

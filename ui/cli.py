@@ -284,12 +284,16 @@ def llm_serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8081,
     ctx: Annotated[int, typer.Option("--ctx", help="Context window in tokens.")] = 4096,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", min=1, help="CPU threads (default: half the cores)."),
+    ] = None,
 ) -> None:
     """Serve a GGUF model through llama.cpp's OpenAI-compatible API until Ctrl-C."""
     from ui.llm_server import LLMServerError, serve
 
     try:
-        status = serve(model, host, port, ctx, echo=typer.echo)
+        status = serve(model, host, port, ctx, threads, echo=typer.echo)
     except LLMServerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

