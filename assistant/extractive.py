@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.sentences import Candidate, candidates, prose_share, term_overlap
+from assistant.sentences import (
+    Candidate,
+    candidates,
+    is_list_item,
+    prose_share,
+    term_overlap,
+    without_people,
+)
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
 from index.lexical import tokenize
@@ -42,9 +49,11 @@ class ExtractiveAnswerer:
     lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
     margin = 0.035  # sentences within this of the best one are also quoted
     duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
-    rank_weight = 0.02  # preference for passages the hybrid search ranked higher
+    rank_weight = 0.05  # preference for passages the hybrid search ranked higher
     prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
     list_penalty = 0.03
+    question_penalty = 0.05
+    list_items = 12  # most list items an announcing sentence brings along
 
     def __init__(
         self, embedder: Embedder, idf: Mapping[str, float], max_sentences: int = 4
@@ -68,23 +77,28 @@ class ExtractiveAnswerer:
         pool = candidates([p.text for p in passages])
         if not pool:
             return Selection(Draft(()), 0.0, 0.0)
-        query = self.embedder.encode_queries([question])[0]
+        focus = without_people(question)
+        query = self.embedder.encode_queries([focus])[0]
         vectors = self._vectors([c.text for c in pool])
         similarity = vectors @ query
-        terms = set(tokenize(question))
+        terms = set(tokenize(focus))
         weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
         overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
         prior = np.array([1.0 / math.sqrt(passages[c.passage].rank) for c in pool])
         # Name lists, bylines and table headers resemble a question about the people or
         # things they name without answering it.
         listy = np.array([prose_share(c.text) < self.prose_floor for c in pool], dtype=float)
+        # A question the report asks itself resembles the user's question but answers nothing.
+        asks = np.array([c.text.rstrip("*” ").endswith("?") for c in pool], dtype=float)
         score = (
             similarity
             + self.lexical_weight * overlap
             + self.rank_weight * prior
             - self.list_penalty * listy
+            - self.question_penalty * asks
         )
         chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
+        chosen = self._with_continuation(pool, chosen, int(np.argmax(score)))
         best = int(np.argmax(score))
         coverage = term_overlap(terms, passages[pool[best].passage].text, weights)
         sentences = tuple(
@@ -93,19 +107,38 @@ class ExtractiveAnswerer:
         )
         return Selection(Draft(sentences), float(similarity[best]), coverage)
 
-    @staticmethod
-    def _with_announced_lists(pool: list[Candidate], chosen: list[int]) -> list[int]:
+    def _with_announced_lists(self, pool: list[Candidate], chosen: list[int]) -> list[int]:
         """A chosen sentence that announces a list ("… de volgende instrumenten:") brings the
-        list that follows it in the same passage."""
-        extra = [
-            i + 1
-            for i in chosen
-            if pool[i].text.rstrip().endswith(":")
-            and i + 1 < len(pool)
-            and pool[i + 1].passage == pool[i].passage
-            and i + 1 not in chosen
-        ]
-        return chosen + extra
+        list items that follow it in the same passage."""
+        out = list(chosen)
+        for i in chosen:
+            if not pool[i].text.rstrip("* ").endswith((":", "...", "…")):
+                continue
+            j = i + 1
+            while (
+                j < len(pool)
+                and j - i <= self.list_items
+                and pool[j].passage == pool[i].passage
+                and is_list_item(pool[j].text)
+            ):
+                if j not in out:
+                    out.append(j)
+                j += 1
+        return out
+
+    @staticmethod
+    def _with_continuation(pool: list[Candidate], chosen: list[int], best: int) -> list[int]:
+        """The best sentence brings the next one of its paragraph: an answer often runs on
+        ("… twee grote hindernissen moet nemen. Het wordt gehinderd door …")."""
+        nxt = best + 1
+        if (
+            nxt < len(pool)
+            and nxt not in chosen
+            and pool[nxt].passage == pool[best].passage
+            and pool[nxt].paragraph == pool[best].paragraph
+        ):
+            return [*chosen, nxt]
+        return chosen
 
     def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
         order = np.argsort(-score)
