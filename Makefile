@@ -7,11 +7,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Built artefacts (converted embedding model, llama.cpp wheel, ...) are cached inside the checkout.
 LEGATUS_CACHE ?= $(CURDIR)/.cache
-export LEGATUS_EMBEDDING__CACHE_DIR ?= $(CURDIR)/.cache/models
+export LEGATUS_EMBEDDING__CACHE_DIR ?= $(LEGATUS_CACHE)/models
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv lint clean local-llm
+.PHONY: demo test venv lint clean local-llm eval-gate eval-report
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,24 @@ lint: venv
 
 test: lint local-llm
 	$(BIN)/pytest
+	$(MAKE) eval-gate
+
+# The dev-set evaluation with the default answerer, gated on the committed eval/baseline.json.
+EVAL_DIR := $(LEGATUS_CACHE)/eval
+eval-gate: venv
+	LEGATUS_INDEX__PATH=$(EVAL_DIR)/index $(BIN)/legatus ingest
+	LEGATUS_INDEX__PATH=$(EVAL_DIR)/index $(BIN)/legatus eval --output $(EVAL_DIR)/legatus.jsonl
+	$(BIN)/legatus eval gate $(EVAL_DIR)/legatus.jsonl
+
+# The committed report: Legatus beside dense-only, BM25-only and a plain LangChain pipeline.
+eval-report: venv
+	LEGATUS_INDEX__PATH=$(EVAL_DIR)/index $(BIN)/legatus ingest
+	for system in legatus dense bm25 langchain; do \
+		LEGATUS_INDEX__PATH=$(EVAL_DIR)/index $(BIN)/legatus eval --system $$system \
+			--output $(EVAL_DIR)/$$system.jsonl || exit 1; \
+	done
+	$(BIN)/legatus eval report $(EVAL_DIR)/legatus.jsonl $(EVAL_DIR)/dense.jsonl \
+		$(EVAL_DIR)/bm25.jsonl $(EVAL_DIR)/langchain.jsonl --out eval/report
 
 # Local LLM (llama.cpp server + packaged SmolLM2). PyPI has no llama-cpp-python wheel for this
 # platform, so it is built once from source into the wheel cache. GGML_NATIVE=OFF with explicit

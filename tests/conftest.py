@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "data" / "reports"
 DEV_QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
 # Converted models are cached inside the checkout (git-ignored), never under ~.
-MODEL_CACHE = Path(os.environ.get("LEGATUS_TEST_MODEL_CACHE", ROOT / ".cache" / "models"))
+MODEL_CACHE = Path(os.environ.get("LEGATUS_EMBEDDING__CACHE_DIR", ROOT / ".cache" / "models"))
 
 # Nothing may reach a model hub, and nothing may write into the user's home.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -93,6 +93,14 @@ def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
     from assistant.settings import AssistantSettings
 
     return Assistant(bundled_search_index, embedder, AssistantSettings())
+
+
+@pytest.fixture(scope="session")
+def dev_answers(assistant):  # type: ignore[no-untyped-def]
+    """Every dev question answered once per session: {id: (case, answer)}."""
+    from eval.questions import load_questions
+
+    return {case.id: (case, assistant.ask(case.question)) for case in load_questions(DEV_QUESTIONS)}
 
 
 # --- end assistant ---------------------------------------------------------------------------

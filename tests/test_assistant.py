@@ -14,19 +14,13 @@ from assistant.refusal import lacks_quantity, missing_terms, specific_terms
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
 from assistant.verify import Verifier, render
-from eval.questions import load_questions
 from index.indexer import update_index
 from index.types import SearchFilters
 from ingest import discover, read_batch
 from ingest.settings import ChunkSettings
-from tests.conftest import DEV_QUESTIONS, REPORTS
+from tests.conftest import REPORTS
 
 HCSS = "hcss-strategische-monitor-2022"
-
-
-@pytest.fixture(scope="module")
-def dev_answers(assistant):  # type: ignore[no-untyped-def]
-    return {case.id: (case, assistant.ask(case.question)) for case in load_questions(DEV_QUESTIONS)}
 
 
 def test_every_citation_resolves_to_a_shown_passage(dev_answers) -> None:
