@@ -11,7 +11,7 @@ export LEGATUS_EMBEDDING__CACHE_DIR ?= $(LEGATUS_CACHE)/models
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv lint clean local-llm eval-gate eval-report
+.PHONY: demo test venv lint clean local-llm browser eval-gate eval-report
 
 venv: $(VENV)/.installed
 
@@ -25,14 +25,14 @@ $(VENV)/.installed: pyproject.toml
 
 demo: venv
 	$(BIN)/legatus ingest
-	$(BIN)/legatus search "Waarom is Frankrijk de meest geloofwaardige Europese kernmacht?" --k 3
+	$(BIN)/legatus serve
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint local-llm
+test: lint local-llm browser
 	$(BIN)/pytest
 	$(MAKE) eval-gate
 
@@ -76,3 +76,13 @@ $(VENV)/.local-llm: $(VENV)/.installed pyproject.toml
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+
+# Headless Chromium and its driver for the browser test of the chat page (tests/test_web.py);
+# the emoji font only makes the test's screenshots show 👍/👎.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if [ ! -x /usr/bin/chromedriver ]; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
+			chromium chromium-driver fonts-noto-color-emoji; \
+	fi

@@ -136,7 +136,8 @@ def test_refusal_signals() -> None:
     assert specific_terms("What about the European Chips Act in 2022?", ["2022"]) == ["Chips Act"]
     assert missing_terms("Wat zegt de NATO-top?", ["De NAVO-top in Den Haag."]) == []
     assert missing_terms("Hoe groot is het MFK 2028-2034?", ["Het MFK groeit."]) == ["2028-2034"]
-    assert lacks_quantity("Hoeveel F-35's?", ["Nederland koopt F-35A toestellen."]) is False
+    assert lacks_quantity("Hoeveel F-35's?", ["Nederland koopt 52 F-35A toestellen."]) is False
+    assert lacks_quantity("Hoeveel F-35's?", ["Nederland koopt F-35A toestellen (figuur 8)."])
     assert lacks_quantity("How many jets?", ["The Netherlands buys jets."]) is True
 
 

@@ -19,8 +19,8 @@ from eval.questions import load_questions
 from eval.retrieval_eval import DEV_QUESTIONS, evaluate_retrieval, format_report
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
-from index.hybrid import Candidate, SearchIndex, drop_overlapping, fuse, lexical_texts
-from index.lexical import LexicalIndex, guess_language, neutral_terms, tokenize
+from index.hybrid import Candidate, SearchIndex, drop_overlapping, fuse
+from index.lexical import LexicalIndex, guess_language, lexical_texts, neutral_terms, tokenize
 from index.settings import EmbeddingSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest, write_index
 from index.types import (
@@ -78,8 +78,8 @@ def test_save_then_load_gives_identical_results(
     embedder: Embedder,
     tmp_path: Path,
 ) -> None:
-    manifest, chunks, dense = read_index(bundled_index_path)
-    write_index(tmp_path / "saved", manifest, chunks, dense)
+    manifest, chunks, dense, lexical = read_index(bundled_index_path)
+    write_index(tmp_path / "saved", manifest, chunks, dense, lexical)
     reloaded = SearchIndex.load(tmp_path / "saved", embedding_settings, embedder=embedder)
     assert reloaded.manifest == bundled_search_index.manifest
     assert reloaded.chunks == bundled_search_index.chunks

@@ -1,0 +1,455 @@
+"""The chat page: rendering (escaping, markers, highlights), feedback storage and export, the
+page's handlers, and the whole page in headless Chromium against a real `legatus serve`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.types import Answer, AnswerSentence, Citation, Passage
+from eval.questions import load_questions
+from index.types import SearchFilters
+from ui import render
+from ui.feedback import FeedbackStore, export_jsonl
+from ui.settings import UISettings
+from ui.web import ChatPage, FilterError, Turn, build_app, make_filters, messages, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_CACHE = Path(os.environ.get("LEGATUS_TEST_MODEL_CACHE", ROOT / ".cache" / "models"))
+ARTIFACTS = ROOT / "artifacts"
+HCSS_TITLE = (
+    "Samenhangen – Strategische Monitor 2022: syntheserapport over Europese strategische autonomie"
+)
+CLINGENDAEL_TITLE = "State of the Union 2026 – Expert Views"
+HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"> ${alert(2)} {{x}}'
+
+
+def passage(
+    n: int = 1, text: str = "Eerste zin. Tweede zin over methoden.", **kw: object
+) -> Passage:
+    fields: dict[str, object] = {
+        "chunk_id": f"c{n}", "doc_id": "hcss", "text": text, "title": "Monitor",
+        "section": "1. Inleiding › Methodologie", "score": 1.0, "rank": n,
+        "publisher": "HCSS", "date": "2022-01", "page": 12,
+    }  # fmt: skip
+    fields.update(kw)
+    return Passage(**fields)  # type: ignore[arg-type]
+
+
+def answer_with(p: Passage, quote: str, *others: Passage, question: str = "Welke?") -> Answer:
+    sentence = AnswerSentence(text=quote, citations=(1,), support=0.9, verified=True)
+    return Answer(
+        question=question,
+        answer=f"Volgens de rapporten: {quote} [1]",
+        refused=False,
+        sentences=(sentence,),
+        citations=(Citation(1, p, (quote,)),),
+        retrieved=(p, *others),
+    )
+
+
+# --- render -----------------------------------------------------------------------------------
+
+
+def test_hostile_report_text_is_escaped_everywhere() -> None:
+    p = passage(text=f"Voor {HOSTILE} na.", title=HOSTILE, section=HOSTILE, publisher=HOSTILE)
+    other = passage(2, text=HOSTILE, title=HOSTILE)
+    a = answer_with(p, f"Voor {HOSTILE} na.", other, question=HOSTILE)
+    pages = [
+        render.answer_html(a, 0),
+        render.sources_html(a, 0, scope=HOSTILE),
+        render.user_html(HOSTILE),
+        render.error_html(HOSTILE),
+    ]
+    for page in pages:
+        assert "<script" not in page and "<img" not in page
+        assert "&lt;script&gt;" in page
+        assert 'onerror="' not in page  # the quote is escaped, so no attribute can start
+    note = render.briefing_markdown(a, HOSTILE, "2026-01-01")
+    assert re.search(r"(?<!\\)<", note) is None and "\\<script\\>" in note  # every < escaped
+
+
+def test_markers_link_to_the_cards_of_their_answer() -> None:
+    a = answer_with(passage(), "Tweede zin over methoden.")
+    chat = render.answer_html(a, 3)
+    panel = render.sources_html(a, 3)
+    assert 'href="#lg-src-3-1"' in chat and 'class="lg-cite"' in chat
+    assert 'id="lg-src-3-1"' in panel
+    assert chat.index("Volgens de rapporten:") < chat.index("Tweede zin")  # the lead, then text
+    assert "Sources for answer 4" in panel
+
+
+def test_supporting_sentences_are_highlighted_across_line_breaks() -> None:
+    text = "Eerste zin.\nDe Monitor gebruikt\ncasestudies & enquêtes. Slot."
+    marked = render.highlight(text, ["De Monitor gebruikt casestudies & enquêtes."])
+    assert marked == (
+        "Eerste zin.\n<mark>De Monitor gebruikt\ncasestudies &amp; enquêtes.</mark> Slot."
+    )
+    assert render.highlight("a b a", ["a", "a b"]) == "<mark>a b</mark> <mark>a</mark>"
+
+
+def test_uncited_passages_are_collapsed_and_a_refusal_opens_them() -> None:
+    cited, other = passage(1), passage(2, text="Iets anders.")
+    panel = render.sources_html(answer_with(cited, "Eerste zin.", other), 0)
+    assert '<details class="lg-others">' in panel and "Other passages consulted (1)" in panel
+    assert panel.count('class="lg-card"') == 1 and "lg-uncited" in panel
+    refusal = Answer(
+        question="Wat?", answer="Niet in de rapporten.", refused=True, retrieved=(other,)
+    )
+    panel = render.sources_html(refusal, 0)
+    assert '<details class="lg-others" open>' in panel and "Closest passages (1)" in panel
+    assert "lg-refused" in render.answer_html(refusal, 0)
+
+
+def test_bullet_sentences_become_a_list_and_a_briefing_note_lists_sources() -> None:
+    p = passage(text="Methoden: • Casestudies • Deskresearch")
+    sentences = tuple(
+        AnswerSentence(text=t, citations=(1,), support=1.0, verified=True)
+        for t in ("Methoden:", "• Casestudies", "• Deskresearch")
+    )
+    a = Answer(
+        question="Welke methoden?", answer="Methoden: [1] • Casestudies [1] • Deskresearch [1]",
+        refused=False, sentences=sentences, citations=(Citation(1, p, ("Methoden:",)),),
+        retrieved=(p,),
+    )  # fmt: skip
+    chat = render.answer_html(a, 0)
+    assert "<ul><li>Casestudies" in chat and chat.count("<li>") == 2
+    assert render.answer_html(a, 0, upto=1).count("lg-cite") == 1  # progressive display
+    note = render.briefing_markdown(a, "all indexed reports", "2026-01-01 10:00")
+    assert "# Briefing note: Welke methoden?" in note and "- Casestudies [1]" in note
+    assert "[1] **Monitor** — HCSS, 2022-01, 1. Inleiding › Methodologie, p. 12" in note
+    assert "> Methoden:" in note
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+def test_feedback_is_stored_once_per_answer_and_exports_as_questions(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb" / "feedback.sqlite3")
+    good = answer_with(passage(), "Tweede zin over methoden.", question="Welke methoden?")
+    refused = Answer(question="Hoeveel kost een F-35?", answer="Staat er niet in.", refused=True)
+    first = store.record("a1", good, "down")
+    assert store.record("a1", good, "up", comment="  klopt ") == first  # updated, not added
+    store.record("a2", refused, "up", filters=SearchFilters(doc_ids=("hcss",)))
+    store.record("a3", good, "down", comment="mist de enquêtes")
+    rows = store.rows()
+    assert [(r.answer_id, r.rating, r.comment) for r in rows] == [
+        ("a1", "up", "klopt"), ("a2", "up", ""), ("a3", "down", "mist de enquêtes"),
+    ]  # fmt: skip
+    assert rows[0].citations[0]["quotes"] == ["Tweede zin over methoden."]
+    assert rows[1].filters["doc_ids"] == ["hcss"]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    out = tmp_path / "feedback.jsonl"
+    assert export_jsonl(store, out) == 2
+    cases = load_questions(out)
+    assert [(c.id, c.type, c.doc, c.evidence) for c in cases] == [
+        ("FB0001", "feedback", "hcss", ["Tweede zin over methoden."]),
+        ("FB0002", "feedback", "none", []),
+    ]  # fmt: skip
+    assert not cases[1].answerable
+    assert export_jsonl(store, out, "all") == 3
+    assert load_questions(out)[2].id == "FB0003-down"
+
+
+def test_feedback_export_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.cli import app
+
+    db = tmp_path / "feedback.sqlite3"
+    monkeypatch.setenv("LEGATUS_UI__FEEDBACK_DB", str(db))
+    runner = CliRunner()
+    result = runner.invoke(app, ["feedback", "export", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2 and "nothing has been rated yet" in result.output
+    FeedbackStore(db).record("a1", answer_with(passage(), "Eerste zin."), "up")
+    result = runner.invoke(app, ["feedback", "export", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 question" in result.output
+    assert load_questions(tmp_path / "out.jsonl")[0].evidence == ["Eerste zin."]
+
+
+def test_serve_without_an_index_says_to_ingest(tmp_path: Path) -> None:
+    from ui.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--port", "1"])  # LEGATUS_INDEX__PATH: empty
+    assert result.exit_code == 2
+    assert "run `legatus ingest`" in result.output
+
+
+def test_ui_settings_validate_logins() -> None:
+    with pytest.raises(ValueError, match='login 0 must read "user:password"'):
+        UISettings(auth=["alice"])  # type: ignore[list-item]
+    assert UISettings(auth=["bob:pa:ss"]).logins() == [("bob", "pa:ss")]  # type: ignore[list-item]
+
+
+# --- the page's handlers ----------------------------------------------------------------------
+
+
+def test_filters_are_checked_before_searching() -> None:
+    assert make_filters([], [], "", " ") is None
+    f = make_filters(["hcss"], ["HCSS"], "2021", "2022-06")
+    assert f == SearchFilters(("hcss",), ("HCSS",), "2021", "2022-06")
+    with pytest.raises(FilterError, match="'2022-13' in “from” is not a date"):
+        make_filters(None, None, "2022-13", None)
+    with pytest.raises(FilterError, match="range 2023 to 2022-06 is empty"):
+        make_filters(None, None, "2023", "2022-06")
+
+
+def _run(page: ChatPage, question: str, turns: list[Turn], **filters: object) -> tuple:
+    args = [filters.get(k) for k in ("reports", "publishers", "date_from", "date_to")]
+    return list(page.respond(question, turns, *args))[-1]  # type: ignore[arg-type]
+
+
+def test_questions_are_answered_and_bad_ones_get_a_message(assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = ChatPage(assistant, UISettings(), None, FeedbackStore(tmp_path / "f.sqlite3"))
+    steps = list(page.respond("Welke onderzoeksmethoden gebruikt de Strategische Monitor?", [],
+                              None, None, None, None))  # fmt: skip
+    assert "Searching the reports" in steps[0][0][-1]["content"]  # progressive: searching first
+    chat, turns, current, sources = steps[-1][:4]
+    assert current == 0 and turns[0].answer.citations
+    assert 'href="#lg-src-0-1"' in chat[1]["content"] and 'id="lg-src-0-1"' in sources
+
+    for question, expected in (("   ", "The question is empty"), ("x" * 5000, "Shorten it")):
+        final = _run(page, question, turns)
+        assert expected in final[0][-1]["content"] and "lg-error" in final[0][-1]["content"]
+        assert final[1][-1].answer is None and len(final[1]) == 2
+    assert _run(page, "x" * 5000, turns)[-1] == "x" * 5000  # kept in the box to shorten
+    final = _run(page, "Welke methoden?", turns, date_from="2022-13")
+    assert "is not a date" in final[0][-1]["content"]
+
+    status, _ = page.rate("up", "goed", turns, 0)
+    assert "recorded for answer 1" in status
+    assert page.store is not None and page.store.rows()[0].comment == "goed"
+
+
+def test_an_unexpected_error_is_logged_and_shown_readably(
+    assistant, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    class Broken:
+        settings = assistant.settings
+
+        def ask(self, *args: object, **kwargs: object) -> Answer:
+            raise RuntimeError("FAISS exploded")
+
+    page = ChatPage(Broken(), UISettings(), None, None)  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="legatus.web"):
+        final = _run(page, "Wat zegt de Monitor?", [])
+    shown = final[0][-1]["content"]
+    assert "Something went wrong while answering (reference" in shown
+    assert "FAISS" not in shown and "Traceback" not in shown
+    assert "FAISS exploded" in caplog.text  # the traceback goes to the server log
+
+
+def test_messages_pair_each_question_with_its_answer() -> None:
+    turns = [Turn("Eerste?", error="Kapot."), Turn("", error="Leeg.")]
+    chat = messages(turns, live=("<q>", "<a>"))
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 3
+    assert "(empty question)" in chat[2]["content"]
+
+
+def test_login_is_required_when_configured(assistant) -> None:  # type: ignore[no-untyped-def]
+    settings = UISettings(auth=["alice:secret"], port=_free_port())  # type: ignore[list-item]
+    app = build_app(assistant, settings)
+    serve(app, settings, prevent_thread_lock=True)
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(f"{base}/config", timeout=30)
+        assert denied.value.code == 401
+        for password, code in (("wrong", 400), ("secret", 200)):
+            data = f"username=alice&password={password}".encode()
+            try:
+                status = urllib.request.urlopen(f"{base}/login", data=data, timeout=30).status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status == code
+    finally:
+        app.close()
+
+
+# --- the page in a browser ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def web_server(
+    bundled_index_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict]:
+    """`legatus serve` as a real process on a free loopback port, until the module ends."""
+    folder = tmp_path_factory.mktemp("web")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LEGATUS_INDEX__PATH": str(bundled_index_path),
+        "LEGATUS_EMBEDDING__CACHE_DIR": str(MODEL_CACHE),
+        "LEGATUS_UI__FEEDBACK_DB": str(folder / "feedback.sqlite3"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    legatus = Path(sys.executable).with_name("legatus")
+    command = [str(legatus)] if legatus.exists() else [sys.executable, "-m", "ui.cli"]
+    log = (folder / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"legatus serve exited: {(folder / 'serve.log').read_text()}")
+            try:
+                if urllib.request.urlopen(url, timeout=5).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"legatus serve did not answer: {(folder / 'serve.log').read_text()}")
+            time.sleep(1)
+        yield {"url": url, "db": folder / "feedback.sqlite3", "downloads": folder / "downloads"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(web_server: dict) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1440,1000",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='legatus-chromium-')}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    web_server["downloads"].mkdir(exist_ok=True)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(web_server["downloads"])}
+    )
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(120)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_chat_page_in_a_browser(web_server: dict, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d = browser
+    css = By.CSS_SELECTOR
+
+    def ask(question: str, turn: int) -> None:
+        box = d.find_element(css, "#lg-question textarea")
+        box.send_keys(question)
+        box.send_keys(Keys.ENTER)
+        WebDriverWait(d, 600).until(
+            lambda d: d.find_elements(css, f"#lg-sources-box [id^='lg-src-{turn}-']")
+        )
+
+    def text(el: object) -> str:
+        return " ".join((el.get_attribute("textContent") or "").split())  # type: ignore[attr-defined]
+
+    d.get(web_server["url"])
+    WebDriverWait(d, 120).until(lambda d: d.find_elements(css, "#lg-question textarea"))
+    indexed = text(d.find_element(css, "#lg-index"))
+    assert HCSS_TITLE in indexed and CLINGENDAEL_TITLE in indexed and "index updated" in indexed
+
+    # 1. A Dutch question: the answer, its markers, and the card they point to.
+    ask("Met welke onderzoeksmethoden is de Strategische Monitor tot stand gekomen?", 0)
+    answer = text(d.find_elements(css, "#lg-chat .lg-answer")[-1])
+    assert "Casestudies" in answer and "Deskresearch" in answer
+    markers = d.find_elements(css, "#lg-chat a.lg-cite")
+    assert markers and markers[0].get_attribute("href").endswith("#lg-src-0-1")
+    cards = d.find_elements(css, "#lg-sources-box article.lg-card:not(.lg-uncited)")
+    found = [(text(c.find_element(css, ".lg-title")), text(c.find_element(css, ".lg-where")))
+             for c in cards]  # fmt: skip
+    assert any(t == HCSS_TITLE and w.startswith("1. Inleiding › Methodologie") for t, w in found)
+    assert d.find_elements(css, "#lg-sources-box mark")  # the supporting sentences
+    markers[0].click()
+    WebDriverWait(d, 10).until(lambda d: d.find_elements(css, "#lg-src-0-1.lg-flash"))
+    assert len(d.window_handles) == 1 and d.current_url.startswith(web_server["url"])
+    d.execute_script("window.scrollTo(0, 0)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    d.save_screenshot(str(ARTIFACTS / "web-chat.png"))
+
+    # 2. Feedback with a comment, stored in SQLite with the question and its citations.
+    d.find_element(css, "#lg-comment textarea").send_keys("Volledige lijst, goed bronnen")
+    d.find_element(css, "#lg-up").click()
+    WebDriverWait(d, 30).until(
+        lambda d: "Thank you" in text(d.find_element(css, "#lg-rate-status"))
+    )
+    with sqlite3.connect(web_server["db"]) as db:
+        rows = db.execute("SELECT rating, comment, question, citations FROM feedback").fetchall()
+    assert len(rows) == 1 and rows[0][:2] == (1, "Volledige lijst, goed bronnen")
+    assert "Strategische Monitor" in rows[0][2]
+    assert HCSS_TITLE in {c["title"] for c in json.loads(rows[0][3])}
+
+    # 3. The briefing note downloads as Markdown with its sources.
+    d.find_element(css, "#lg-download").click()
+    WebDriverWait(d, 30).until(lambda d: list(web_server["downloads"].glob("*.md")))
+    note = next(web_server["downloads"].glob("*.md")).read_text(encoding="utf-8")
+    assert note.startswith("# Briefing note: Met welke onderzoeksmethoden") and "## Sources" in note
+    assert HCSS_TITLE in note
+    d.execute_script(  # headless Chromium has no clipboard to read back: catch what is copied
+        "window.copied = null; navigator.clipboard.writeText = async (t) => { window.copied = t; };"
+    )
+    d.find_element(css, "#lg-copy").click()
+    WebDriverWait(d, 10).until(lambda d: d.execute_script("return window.copied") == note)
+
+    # 4. Restricted to the Clingendael report, the next answer cites only that report.
+    choice = d.find_element(css, "#lg-f-reports input")
+    choice.click()
+    choice.send_keys("State of the Union")
+    WebDriverWait(d, 10).until(lambda d: d.find_elements(css, "#lg-f-reports li[role=option]"))
+    d.find_element(css, "#lg-f-reports li[role=option]").click()
+    d.find_element(css, "#lg-header").click()  # close the option list
+    WebDriverWait(d, 10).until(
+        lambda d: CLINGENDAEL_TITLE in text(d.find_element(css, "#lg-scope"))
+    )
+    ask("Waarom is Frankrijk de meest geloofwaardige Europese kernmacht?", 1)
+    titles = [text(t) for t in d.find_elements(css, "#lg-sources-box article .lg-title")]
+    assert titles and set(titles) == {CLINGENDAEL_TITLE}
+    assert "Searched: reports: " + CLINGENDAEL_TITLE in text(d.find_element(css, "#lg-sources-box"))
+    d.execute_script("window.scrollTo(0, 0)")
+    d.save_screenshot(str(ARTIFACTS / "web-chat-filtered.png"))
+
+    # A marker of the earlier answer brings back that answer's sources.
+    d.find_element(css, "#lg-chat a.lg-cite[href$='#lg-src-0-1']").click()
+    WebDriverWait(d, 30).until(lambda d: d.find_elements(css, "#lg-sources-box #lg-src-0-1"))
+    assert "Sources for answer 1" in text(d.find_element(css, "#lg-sources-box"))
+
+    # 5. An empty question gets a message in the chat, not an error page.
+    d.find_element(css, "#lg-question textarea").send_keys(Keys.ENTER)
+    WebDriverWait(d, 30).until(lambda d: d.find_elements(css, "#lg-chat .lg-error"))
+    assert "The question is empty" in text(d.find_elements(css, "#lg-chat .lg-error")[-1])
+    assert "Traceback" not in d.page_source
