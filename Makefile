@@ -51,7 +51,14 @@ eval-report: venv
 			--output $(EVAL_DIR)/$$system.jsonl || exit 1; \
 	done
 	$(BIN)/legatus eval report $(EVAL_DIR)/legatus.jsonl $(EVAL_DIR)/dense.jsonl \
-		$(EVAL_DIR)/bm25.jsonl $(EVAL_DIR)/langchain.jsonl --out eval/report
+		$(EVAL_DIR)/bm25.jsonl $(EVAL_DIR)/langchain.jsonl $(wildcard $(EVAL_DIR)/llm.jsonl) \
+		--out eval/report
+
+# The LLM answerer (packaged SmolLM2 on a local llama.cpp server) on the dev set; slow on a CPU.
+eval-llm: local-llm
+	LEGATUS_INDEX__PATH=$(EVAL_DIR)/index LEGATUS_ASSISTANT__LLM__MAX_PASSAGES=3 \
+		LEGATUS_ASSISTANT__LLM__TIMEOUT_S=120 \
+		$(BIN)/legatus eval --answerer llm --start-llm --output $(EVAL_DIR)/llm.jsonl
 
 # Local LLM (llama.cpp server + packaged SmolLM2). PyPI has no llama-cpp-python wheel for this
 # platform, so it is built once from source into the wheel cache. GGML_NATIVE=OFF with explicit

@@ -252,6 +252,7 @@ def test_an_unexpected_error_is_logged_and_shown_readably(
     assert "Something went wrong while answering (reference" in shown
     assert "FAISS" not in shown and "Traceback" not in shown
     assert "FAISS exploded" in caplog.text  # the traceback goes to the server log
+    assert final[-1] == "Wat zegt de Monitor?"  # back in the box, to ask again
 
 
 def test_messages_pair_each_question_with_its_answer() -> None:

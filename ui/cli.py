@@ -302,3 +302,4 @@ def llm_serve_command(
 
 # --- end llm ---------------------------------------------------------------------------------
 from ui import cli_eval as _cli_eval  # noqa: E402, F401  (registers `eval`)
+from ui import cli_web as _cli_web  # noqa: E402, F401  (registers `serve`, `feedback`)

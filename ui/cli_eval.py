@@ -7,16 +7,18 @@ from typing import Annotated
 
 import typer
 
+from assistant.settings import AssistantSettings
 from eval.baselines import SYSTEMS, build_system
 from eval.gate import compare, write_baseline
 from eval.questions import QuestionSetError, load_questions
 from eval.report import summarise, write_report
 from eval.run import read_rows, run_questions
-from eval.types import EvalError
+from eval.types import EvalCase, EvalError
 from index.embedding import get_embedder
 from index.hybrid import SearchIndex
 from index.types import SearchIndexError
 from ui.cli import app, load_settings
+from ui.settings import Settings
 
 DEV_SET = Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl"
 BASELINE = Path(__file__).resolve().parents[1] / "eval" / "baseline.json"
@@ -50,6 +52,9 @@ def run_command(
         "legatus"
     ),
     answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
+    start_llm: Annotated[
+        bool, typer.Option("--start-llm", help="Run the packaged local LLM server for this run.")
+    ] = False,
 ) -> None:
     """Answer every question of a set and write one JSON line per question.
 
@@ -62,6 +67,23 @@ def run_command(
     cfg = settings.assistant
     if answerer:
         cfg = cfg.model_copy(update={"answerer": answerer})
+    if start_llm:
+        from ui.llm_server import LLMServerError, free_port, running_server
+
+        try:
+            with running_server(port=free_port()) as server:
+                llm = cfg.llm.model_copy(update={"base_url": server.base_url})
+                _run(cases, output, system, cfg.model_copy(update={"llm": llm}), settings)
+        except LLMServerError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        return
+    _run(cases, output, system, cfg, settings)
+
+
+def _run(
+    cases: list[EvalCase], output: Path, system: str, cfg: AssistantSettings, settings: Settings
+) -> None:
     try:
         embedder = get_embedder(settings.embedding)
         index = SearchIndex.load(

@@ -8,12 +8,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.settings import AssistantSettings
 from index.settings import EmbeddingSettings, IndexSettings
 from ingest.settings import ChunkSettings
+
+
+class UISettings(BaseModel):
+    """The web page (`legatus serve`): where it listens, who may log in, how many it answers.
+
+    Example:
+        >>> UISettings(auth=["alice:secret"]).logins()
+        [('alice', 'secret')]
+    """
+
+    host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 opens it to all.")
+    port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
+    auth: list[SecretStr] = Field(
+        default_factory=list,
+        description='Logins as "user:password" (JSON list in LEGATUS_UI__AUTH); empty: no login.',
+    )
+    feedback_db: Path | None = Field(
+        None, description="SQLite file of 👍/👎 feedback; default: feedback.sqlite3 by the index."
+    )
+    concurrency: int = Field(2, ge=1, le=32, description="Answers computed at the same time.")
+    queue_size: int = Field(
+        64, ge=1, le=10000, description="Questions that may wait; beyond, users are asked to retry."
+    )
+
+    @field_validator("auth")
+    @classmethod
+    def _user_and_password(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for i, login in enumerate(value):
+            user, sep, password = login.get_secret_value().partition(":")
+            if not (sep and user.strip() and password):
+                raise ValueError(f'login {i} must read "user:password" with neither part empty')
+        return value
+
+    def logins(self) -> list[tuple[str, str]]:
+        """The (user, password) pairs Gradio's login accepts."""
+        pairs = (s.get_secret_value().partition(":") for s in self.auth)
+        return [(user.strip(), password) for user, _, password in pairs]
 
 
 class Settings(BaseSettings):
@@ -35,6 +72,7 @@ class Settings(BaseSettings):
     assistant: AssistantSettings = Field(
         default_factory=AssistantSettings, description="Answering."
     )
+    ui: UISettings = Field(default_factory=UISettings, description="The web page.")
 
 
 def _default_reports() -> Path:

@@ -1,0 +1,99 @@
+"""``legatus serve`` (the chat page) and ``legatus feedback export`` (ratings → question set)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ui.cli import app, load_settings
+from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
+from ui.settings import Settings
+
+
+def feedback_path(settings: Settings) -> Path:
+    """The feedback database: as configured, else ``feedback.sqlite3`` beside the index folder."""
+    return settings.ui.feedback_db or settings.index.path.parent / "feedback.sqlite3"
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default 7860).")
+    ] = None,
+) -> None:
+    """Start the chat page over the index built by `legatus ingest`, until Ctrl-C.
+
+    Settings: LEGATUS_UI__AUTH='["user:password"]' requires a login; LEGATUS_UI__CONCURRENCY
+    answers at once (others wait in a queue of LEGATUS_UI__QUEUE_SIZE); LEGATUS_UI__FEEDBACK_DB
+    is where 👍/👎 go. Exits with status 2 when there is no usable index.
+    """
+    from index.hybrid import SearchIndex
+    from ui.cli_assistant import build_assistant
+
+    settings = load_settings()
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    ui = settings.ui.model_copy(update=updates)
+    if not settings.index.path.exists():
+        typer.echo(
+            f"error: no index at {settings.index.path}; run `legatus ingest` first to index the "
+            "reports (or set LEGATUS_INDEX__PATH to an existing index)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if ui.host not in ("127.0.0.1", "localhost", "::1") and not ui.auth:
+        typer.echo(
+            f"warning: listening on {ui.host} without a login; set LEGATUS_UI__AUTH", err=True
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
+    assistant = build_assistant(settings)
+    manifest = assistant.index.manifest if isinstance(assistant.index, SearchIndex) else None
+    try:
+        store = FeedbackStore(feedback_path(settings))
+    except FeedbackError as exc:
+        typer.echo(f"error: {exc}; set LEGATUS_UI__FEEDBACK_DB to a writable file", err=True)
+        raise typer.Exit(2) from exc
+
+    from ui.web import build_app, serve
+
+    typer.echo(f"Legatus chat page on http://{ui.host}:{ui.port} (feedback in {store.path})")
+    serve(build_app(assistant, ui, manifest, store), ui)
+
+
+feedback_app = typer.Typer(help="Readers' ratings of answers.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export_command(
+    file: Annotated[Path, typer.Argument(help="The JSON Lines file to write.")],
+    rating: Annotated[
+        str,
+        typer.Option(
+            "--rating",
+            help="up (default): answers readers confirmed; down: those they rejected (review "
+            "the evidence before use: it is what the assistant cited); all.",
+        ),
+    ] = "up",
+) -> None:
+    """Write rated answers as question-set lines (eval.types.EvalCase, type "feedback")."""
+    if rating not in ("up", "down", "all"):
+        typer.echo("error: --rating must be up, down or all", err=True)
+        raise typer.Exit(2)
+    settings = load_settings()
+    path = feedback_path(settings)
+    if not path.exists():
+        typer.echo(f"error: no feedback database at {path}; nothing has been rated yet", err=True)
+        raise typer.Exit(2)
+    try:
+        count = export_jsonl(FeedbackStore(path), file, rating)  # type: ignore[arg-type]
+    except (FeedbackError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"wrote {count} question{'s' * (count != 1)} to {file}")
