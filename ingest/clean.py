@@ -163,7 +163,7 @@ def _split_paragraphs(lines: list[Line]) -> list[_Para]:
         elif _is_plain_heading(lines, i):
             close()
             paras.append(_Para([line], "heading", 0))
-        elif _BULLET.match(line.text):
+        elif _BULLET.match(line.text) and _starts_item(line.text, current):
             close()
             current = _Para([line], "list_item")
         elif (
@@ -179,6 +179,17 @@ def _split_paragraphs(lines: list[Line]) -> list[_Para]:
         i += 1
     close()
     return paras
+
+
+def _starts_item(text: str, current: _Para | None) -> bool:
+    """A bullet starts a list item; a dash does only where no sentence is running on.
+
+    Hard-wrapped text breaks lines before parenthetical dashes ("implementeren" / "– als een
+    manier om …"), which are no list.
+    """
+    if text.startswith(("•", "▪", "●", "◦", "■", "□")) or current is None:
+        return True
+    return current.lines[-1].text.endswith((*_TERMINAL, "?", ":"))
 
 
 def _continues_heading(heading: str, nxt: Line) -> bool:
@@ -199,29 +210,34 @@ def _looks_cited(text: str) -> bool:
     return bool(re.search(r"https?://|www\.|\b(19|20)\d\d\b|[‘“'\"].+[’”'\"]|et al\.|\]\(", text))
 
 
+def _words(para: _Para) -> list[str]:
+    text = " ".join(line.text for line in para.lines).replace("-", "")
+    return re.findall(r"\w+", text.lower())
+
+
+def _trigrams(words: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+
+
 def _drop_repeated(paras: list[_Para], vocab: Vocabulary) -> list[_Para]:
-    """Drop pull quotes: short-line paragraphs whose words also stand in the running text."""
+    """Drop pull quotes: short-line paragraphs whose words also stand in the running text.
 
-    def norm(p: _Para) -> str:
-        text = " ".join(line.text for line in p.lines)
-        return re.sub(r"[^\w]+", "", text.replace("-", "")).lower()
-
-    normalised = [norm(p) for p in paras]
-    everything = "".join(normalised)
+    Pull quotes are often abridged ("De noodzaak om strategische autonomie …" quotes "De
+    noodzaak om, in deze geest, strategische autonomie …"), so a quote counts as repeated when
+    most of its word trigrams occur elsewhere in the document.
+    """
+    grams = [_trigrams(_words(p)) for p in paras]
+    counts: Counter[tuple[str, ...]] = Counter(g for gs in grams for g in gs)
     kept = []
-    for para, key in zip(paras, normalised, strict=True):
-        quote_like = (
-            para.first.text.startswith(("“", '"', "„"))
-            or statistics.median(len(line.text) for line in para.lines) < 42
+    for para, own in zip(paras, grams, strict=True):
+        quote_like = para.first.text.startswith(("“", '"', "„")) or (
+            len(para.lines) >= 3 and statistics.median(len(x.text) for x in para.lines) < 42
         )
-        if (
-            para.kind == "paragraph"
-            and quote_like
-            and len(key) >= 40
-            and everything.count(key) >= 2
-        ):
-            kept.append(_Para(para.lines[:1], "break"))  # marks a page or column change
-            continue
+        if para.kind == "paragraph" and quote_like and len(own) >= 6:
+            elsewhere = sum(counts[g] - own.count(g) > 0 for g in own) / len(own)
+            if elsewhere >= 0.7:
+                kept.append(_Para(para.lines[:1], "break"))  # marks a page or column change
+                continue
         kept.append(para)
     return kept
 
