@@ -171,7 +171,14 @@ class Assistant:
                 "this answer quotes the passages instead."
             )
             base = replace(base, answerer="extractive")
+            rejected = record
             sentences, citations, record = self.verifier.check(selection.draft, passages)
+            record = replace(  # keep what was rejected of the model's answer visible
+                record,
+                dropped_sentences=rejected.dropped_sentences + record.dropped_sentences,
+                removed_citations=rejected.removed_citations + record.removed_citations,
+                unverified_quotes=rejected.unverified_quotes + record.unverified_quotes,
+            )
         if not sentences:
             return self._refuse(replace(base, verification=record, notice=notice))
         lead = phrase(language, "quoted") if base.answerer == "extractive" else ""
