@@ -17,7 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,8 @@ class DenseIndex:
         if allowed is not None and self.info.kind == "hnsw" and len(allowed) < _EXACT_BELOW:
             return self._exact(query, n, np.asarray(allowed, dtype=np.int64))
         params = self._params(allowed)
-        scores, ids = self._index.search(_as_vectors(query.reshape(1, -1)), n, params=params)
+        with _one_thread():
+            scores, ids = self._index.search(_as_vectors(query.reshape(1, -1)), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _exact(self, query: np.ndarray, n: int, ids: np.ndarray) -> list[tuple[int, float]]:
@@ -165,6 +167,19 @@ class DenseIndex:
         params.sel = selector
         params._selector = selector
         return params
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Search one query on one OpenMP thread: waking a team of threads for a single query costs
+    more than it saves, and much more when other work shares the cores (at 50,000 passages on 2
+    busy cores: 10 ms instead of 56 ms; see bench/RESULTS.md)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _as_vectors(array: np.ndarray) -> np.ndarray:

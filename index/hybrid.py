@@ -18,10 +18,25 @@ import numpy as np
 
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder, get_embedder
-from index.lexical import LexicalIndex, guess_language, neutral_terms
+from index.lexical import (
+    K1,
+    TOKENIZER,
+    B,
+    LexicalIndex,
+    guess_language,
+    lexical_texts,
+    neutral_terms,
+)
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import REBUILD_HINT, read_index
-from index.types import EmbeddingInfo, Hit, IndexManifest, IndexMismatchError, SearchFilters
+from index.types import (
+    EmbeddingInfo,
+    Hit,
+    IndexManifest,
+    IndexMismatchError,
+    LexicalInfo,
+    SearchFilters,
+)
 from ingest.types import Chunk, DocumentMeta
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -114,31 +129,6 @@ def overlap_share(a: Chunk, b: Chunk) -> float:
     return max(shared, 0) / max(min(a.end - a.start, b.end - b.start), 1)
 
 
-def lexical_texts(chunks: Sequence[Chunk], context: int) -> list[str]:
-    """What BM25 indexes for each passage: header and text, then the first ``context``
-    characters of each enclosing section's first passage (its lead: in an edited volume, the
-    chapter's question and its authors), so that a passage deep in a chapter still matches the
-    chapter's authors and theme.
-
-    Example:
-        >>> a = Chunk.create("d", "Door Jan Jansen.", 0, 16, ("H1",), title="T", ordinal=0)
-        >>> b = Chunk.create("d", "Tekst.", 17, 23, ("H1", "H2"), title="T", ordinal=1)
-        >>> lexical_texts([a, b], 100)[1]
-        'T — H1 › H2\\nTekst.\\nDoor Jan Jansen.'
-    """
-    leads: dict[tuple[str, tuple[str, ...]], str] = {}
-    for piece in chunks:
-        leads.setdefault((piece.doc_id, piece.section), piece.text[:context])
-    texts = []
-    for piece in chunks:
-        parents = (
-            leads.get((piece.doc_id, piece.section[:i])) for i in range(1, len(piece.section))
-        )
-        extra = [lead for lead in parents if lead] if context else []
-        texts.append("\n".join([piece.embedding_text(), *extra]))
-    return texts
-
-
 class SearchIndex:
     """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
 
@@ -159,6 +149,7 @@ class SearchIndex:
         dense: DenseIndex,
         embedder: Embedder,
         settings: IndexSettings | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.manifest = manifest
         self.settings = settings or IndexSettings()
@@ -175,9 +166,12 @@ class SearchIndex:
         self._languages = np.array(
             [self.documents[c.doc_id].language for c in self.chunks], dtype=object
         )
-        self._lexical = LexicalIndex(
-            lexical_texts(self.chunks, self.settings.lexical_section_context)
-        )
+        if lexical is None or manifest.lexical != lexical_info(self.settings):
+            # saved with other lexical settings (or not at all): build it here
+            lexical = LexicalIndex(
+                lexical_texts(self.chunks, self.settings.lexical_section_context)
+            )
+        self._lexical = lexical
 
     @classmethod
     def load(
@@ -197,9 +191,9 @@ class SearchIndex:
         """
         settings = settings or IndexSettings()
         embedder = embedder or get_embedder(embedding_settings)
-        manifest, chunks, dense = read_index(path, ef_search=settings.hnsw_ef_search)
+        manifest, chunks, dense, lexical = read_index(path, ef_search=settings.hnsw_ef_search)
         check_embedding(manifest.embedding, embedder, where=path)
-        return cls(manifest, chunks, dense, embedder, settings)
+        return cls(manifest, chunks, dense, embedder, settings, lexical)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -226,7 +220,8 @@ class SearchIndex:
             query: the question, in any language the model reads.
             k: how many passages to return.
             filters: which reports may be searched (by id, publisher, date).
-            mode: "hybrid" (fused), "dense" (embeddings only) or "lexical" (BM25 only).
+            mode: "hybrid" (reciprocal-rank fusion of both), "dense" (embeddings only) or
+                "lexical" (BM25 only, over all the question's words).
         """
         if k <= 0 or not self.chunks:
             return []
@@ -234,20 +229,19 @@ class SearchIndex:
         if mask is not None and not mask.any():
             return []
         n = max(self.settings.candidates, k)
-        dense = self._dense_ranking(query, n, mask) if mode != "lexical" else []
-        lexical: list[tuple[int, float]] = []
-        if mode == "lexical":
-            lexical = self._lexical.top(query, n, mask)
-        elif mode == "hybrid":
-            lexical = self._lexical.top(self._lexical_scores(query), n, mask)
-        if mode == "hybrid":
+        if mode == "dense":
+            candidates = single(self._dense_ranking(query, n, mask), "dense")
+        elif mode == "lexical":
+            candidates = single(self._lexical.top(query, n, mask), "lexical")
+        else:
             s = self.settings
             candidates = fuse(
-                dense, lexical, rrf_k=s.rrf_k, dense_weight=s.dense_weight,
+                self._dense_ranking(query, n, mask),
+                self._lexical.top(self._lexical_scores(query), n, mask),
+                rrf_k=s.rrf_k,
+                dense_weight=s.dense_weight,
                 lexical_weight=s.lexical_weight,
-            )  # fmt: skip
-        else:
-            candidates = single(dense if mode == "dense" else lexical, mode)
+            )
         if self.settings.max_overlap < 1:
             candidates = drop_overlapping(candidates, self.chunks, k, self.settings.max_overlap)
         return [self._hit(c, rank) for rank, c in enumerate(candidates[:k], start=1)]
@@ -295,6 +289,13 @@ class SearchIndex:
             dense_rank=cand.dense[0] if cand.dense else None,
             lexical_rank=cand.lexical[0] if cand.lexical else None,
         )
+
+
+def lexical_info(settings: IndexSettings) -> LexicalInfo:
+    """How the BM25 index is built under ``settings``, for the manifest."""
+    return LexicalInfo(
+        tokenizer=TOKENIZER, k1=K1, b=B, section_context=settings.lexical_section_context
+    )
 
 
 def embedding_info(embedder: Embedder) -> EmbeddingInfo:

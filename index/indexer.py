@@ -30,7 +30,8 @@ import numpy as np
 
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
-from index.hybrid import check_embedding, embedding_info
+from index.hybrid import check_embedding, embedding_info, lexical_info
+from index.lexical import LexicalIndex, lexical_texts
 from index.settings import IndexSettings
 from index.store import read_index, write_index, writer_lock
 from index.types import (
@@ -138,7 +139,7 @@ def update_index(
         removed_chunks = _removed_chunks(old, {c.id for c in all_chunks})
         kind = "hnsw" if len(all_chunks) >= settings.hnsw_threshold else "flat"
         if old is not None and not (
-            embed or removed_chunks or _changed(old, entries, chunk_settings, kind)
+            embed or removed_chunks or _changed(old, entries, chunk_settings, kind, settings)
         ):
             return IndexStats(
                 documents=len(entries), chunks=len(all_chunks), unchanged=statuses["unchanged"],
@@ -147,8 +148,9 @@ def update_index(
             )  # fmt: skip
         vectors = _embed([c.embedding_text() for c in embed], embedder, progress)
         dense = _dense(old, reuse, embed, vectors, removed_chunks, settings, embedder)
-        manifest = _manifest(old, entries, chunk_settings, dense, embedder, len(all_chunks))
-        write_index(path, manifest, all_chunks, dense)
+        lexical = LexicalIndex(lexical_texts(all_chunks, settings.lexical_section_context))
+        manifest = _manifest(old, entries, chunk_settings, dense, embedder, settings)
+        write_index(path, manifest, all_chunks, dense, lexical)
     return IndexStats(
         documents=len(entries),
         chunks=len(all_chunks),
@@ -168,7 +170,7 @@ def update_index(
 
 def _read_old(path: Path, embedder: Embedder) -> _Old | None:
     try:
-        manifest, chunks, dense = read_index(path)
+        manifest, chunks, dense, _ = read_index(path)
     except IndexNotFoundError:
         return None
     check_embedding(manifest.embedding, embedder, where=path)
@@ -267,14 +269,19 @@ def _removed_chunks(old: _Old | None, now: set[str]) -> int:
 
 
 def _changed(
-    old: _Old, entries: Mapping[str, DocumentEntry], cfg: ChunkSettings, kind: str
+    old: _Old,
+    entries: Mapping[str, DocumentEntry],
+    cfg: ChunkSettings,
+    kind: str,
+    settings: IndexSettings,
 ) -> bool:
-    """True if the folder would differ (metadata, paths, chunk settings, kind of dense index)
-    even without new vectors."""
+    """True if the folder would differ (metadata, paths, chunk settings, kind of dense index,
+    BM25 settings) even without new vectors."""
     return (
         old.manifest.documents != dict(entries)
         or old.manifest.chunking != cfg
         or old.manifest.dense.kind != kind
+        or old.manifest.lexical != lexical_info(settings)
     )
 
 
@@ -340,7 +347,7 @@ def _manifest(
     chunk_settings: ChunkSettings,
     dense: DenseIndex,
     embedder: Embedder,
-    n_chunks: int,
+    settings: IndexSettings,
 ) -> IndexManifest:
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     documents = {d: entries[d] for d in sorted(entries)}
@@ -350,10 +357,11 @@ def _manifest(
         updated_at=now,
         embedding=embedding_info(embedder),
         dense=dense.info,
+        lexical=lexical_info(settings),
         chunking=chunk_settings,
         counts=IndexCounts(
             documents=len(documents),
-            chunks=n_chunks,
+            chunks=len(dense),
             pages=sum(e.page_count for e in documents.values()),
         ),
         documents=documents,

@@ -141,6 +141,17 @@ class DenseInfo(BaseModel):
     hnsw_ef_construction: int = Field(default=0, description="HNSW build-time beam (0 for flat).")
 
 
+class LexicalInfo(BaseModel):
+    """How the saved BM25 index was built; with other settings it is rebuilt at load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tokenizer: str = Field(description="Tokenisation version (index.lexical.TOKENIZER).")
+    k1: float
+    b: float
+    section_context: int = Field(description="IndexSettings.lexical_section_context used.")
+
+
 class DocumentEntry(BaseModel):
     """One indexed report: where it came from, its metadata, and its passages."""
 
@@ -200,6 +211,7 @@ class IndexManifest(BaseModel):
     updated_at: str = Field(description="When it was last written (ISO 8601, UTC).")
     embedding: EmbeddingInfo
     dense: DenseInfo
+    lexical: LexicalInfo
     chunking: ChunkSettings = Field(description="Chunk settings the passages were cut with.")
     counts: IndexCounts
     documents: dict[str, DocumentEntry] = Field(description="doc_id → entry, sorted by id.")

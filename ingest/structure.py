@@ -82,6 +82,29 @@ class _Outline:
         return True
 
 
+_BYLINE = re.compile(r"^(?:[\w ]{0,20}\s)?(?:door|by)\s+\S", re.IGNORECASE)
+
+
+def _bylines_after_their_heading(blocks: list[Block]) -> list[Block]:
+    """A byline ("Expert View door …", "By …") set just before a heading opens that section.
+
+    Extraction puts an article's byline above its title; left there, the author would be
+    credited in the previous article and missing from their own.
+    """
+    out = list(blocks)
+    for i in range(len(out) - 1):
+        block, nxt = out[i], out[i + 1]
+        if (
+            block.kind == "paragraph"
+            and len(block.text) < 300
+            and _BYLINE.match(block.text)
+            and nxt.kind == "heading"
+            and (i == 0 or out[i - 1].kind != "heading")
+        ):
+            out[i], out[i + 1] = nxt, block
+    return out
+
+
 def _drop_empty_headings(blocks: list[Block]) -> list[Block]:
     """A heading directly followed by a heading of the same or a higher rank heads nothing."""
     kept: list[Block] = []
@@ -105,7 +128,7 @@ def build_document(
         >>> doc.text, doc.sections[0].path
         ('Intro\\n\\nTekst.', ('Intro',))
     """
-    blocks = _drop_empty_headings([b for b in blocks if b.text.strip()])
+    blocks = _drop_empty_headings(_bylines_after_their_heading([b for b in blocks if b.text]))
     outline = _Outline(_chapter_titles(blocks))
     parts: list[str] = []
     spans: list[Span] = []

@@ -145,8 +145,7 @@ def _update_index(
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
     try:
         stats = update_index(
