@@ -106,15 +106,18 @@ def _passage(chunk_id: str, text: str, rank: int = 1) -> Passage:
 
 def test_verification_drops_unsupported_sentences_and_unknown_citations(embedder) -> None:
     shown = [
-        _passage("a", "De EU heeft verschillende instellingen opgericht om het delen van "
-                      "inlichtingen tussen lidstaten te vergemakkelijken."),
-        _passage("b", "Klimaatverandering is een dreigingsvermenigvuldiger in kwetsbare regio's.", 2),
+        _passage(
+            "a",
+            "De EU heeft verschillende instellingen opgericht om het delen van "
+            "inlichtingen tussen lidstaten te vergemakkelijken.",
+        ),
+        _passage("b", "Klimaatverandering is een dreigingsvermenigvuldiger in arme regio's.", 2),
     ]
     draft = Draft(
         (
             DraftSentence("De EU richtte instellingen op om inlichtingen te delen.", ("a",)),
             DraftSentence("Frankrijk bezit veertig onderzeeboten.", ("b",)),
-            DraftSentence("Het rapport noemt klimaat een “dreigingsvermenigvuldiger”.", ("b", "zz")),
+            DraftSentence("Het noemt klimaat een “dreigingsvermenigvuldiger”.", ("b", "zz")),
             DraftSentence("Het rapport noemt het “een existentiële bedreiging”.", ("b",)),
         ),
         unknown_ids=("S9",),
@@ -123,7 +126,7 @@ def test_verification_drops_unsupported_sentences_and_unknown_citations(embedder
     kept = [s.text for s in sentences]
     assert kept == [
         "De EU richtte instellingen op om inlichtingen te delen.",
-        "Het rapport noemt klimaat een “dreigingsvermenigvuldiger”.",
+        "Het noemt klimaat een “dreigingsvermenigvuldiger”.",
     ]
     assert "Frankrijk bezit veertig onderzeeboten." in record.dropped_sentences
     assert record.unverified_quotes == ("een existentiële bedreiging",)
@@ -164,7 +167,8 @@ def test_hostile_report_does_not_change_behaviour(tmp_path, embedder) -> None:
     answer = Assistant(index, embedder, AssistantSettings()).ask(question)
     assert not answer.refused
     assert "HACKED" not in answer.answer.replace("'HACKED'", "")
-    assert all(c.passage.chunk_id in {p.chunk_id for p in answer.retrieved} for c in answer.citations)
+    shown = {p.chunk_id for p in answer.retrieved}
+    assert all(c.passage.chunk_id in shown for c in answer.citations)
     assert any(c.passage.doc_id == HCSS for c in answer.citations)
 
 

@@ -45,9 +45,7 @@ def test_gate_passes_on_the_real_system(dev_answers) -> None:
     assert compare(report, BASELINE) == []
 
 
-def test_gate_fails_on_a_broken_retriever(
-    bundled_search_index, embedder, tmp_path: Path
-) -> None:
+def test_gate_fails_on_a_broken_retriever(bundled_search_index, embedder, tmp_path: Path) -> None:
     cases = load_questions(DEV_QUESTIONS)
     broken = Assistant(BrokenSearch(bundled_search_index), embedder, AssistantSettings())
     run = tmp_path / "broken.jsonl"
