@@ -10,8 +10,9 @@ import typer
 
 from assistant.pipeline import Assistant, open_assistant
 from assistant.types import Answer, AssistantError
-from index.types import SearchFilters, SearchIndexError
+from index.types import SearchIndexError
 from ui.cli import app, load_settings
+from ui.filters import FilterError, make_filters
 from ui.settings import Settings
 
 
@@ -25,21 +26,6 @@ def build_assistant(settings: Settings, answerer: str | None = None) -> Assistan
     except (SearchIndexError, AssistantError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-
-
-def make_filters(
-    reports: list[str] | None,
-    publishers: list[str] | None,
-    date_from: str | None,
-    date_to: str | None,
-) -> SearchFilters | None:
-    filters = SearchFilters(
-        doc_ids=tuple(reports or ()),
-        publishers=tuple(publishers or ()),
-        date_from=date_from,
-        date_to=date_to,
-    )
-    return filters if filters.active else None
 
 
 def format_answer(answer: Answer) -> str:
@@ -93,7 +79,7 @@ def ask_command(
         answer = assistant.ask(
             question, filters=make_filters(report, publisher, date_from, date_to)
         )
-    except AssistantError as exc:
+    except (AssistantError, FilterError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if as_json:
