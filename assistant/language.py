@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-_DUTCH = frozenset(
-    "de het een en van is dat die niet op te zijn wat welke waarom hoe wie waar wanneer "
-    "volgens over voor met ook bij naar door heeft hebben wordt worden kan kunnen zou moet "
-    "deze dit er nog als om uit tot aan hun zij wij ze".split()
-)
-_ENGLISH = frozenset(
-    "the a an and of is that not on to be what which why how who where when according about "
-    "for with also at by has have does do did was were can could would should this these "
-    "there in from their they it its".split()
-)
+from index.lexical import guess_language
 
 PHRASES: dict[str, dict[str, str]] = {
     "nl": {
@@ -34,16 +23,13 @@ PHRASES: dict[str, dict[str, str]] = {
 
 
 def detect_language(text: str) -> str:
-    """``"nl"`` or ``"en"`` by counting function words; Dutch when undecided.
+    """``"nl"`` or ``"en"`` by the function words only one of them has; Dutch when undecided.
 
     Example:
         >>> detect_language("Why did the EU fail?"), detect_language("Waarom faalde de EU?")
         ('en', 'nl')
     """
-    words = re.findall(r"[a-zà-ÿ']+", text.lower())
-    dutch = sum(w in _DUTCH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return "en" if english > dutch else "nl"
+    return guess_language(text) or "nl"
 
 
 def phrase(language: str, key: str, **values: object) -> str:

@@ -17,8 +17,9 @@ chosen for the answer contains a number.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
+
+from index.lexical import fold
 
 _ALIASES = {
     "nato": ("navo",), "uk": ("vk",), "us": ("vs",), "usa": ("vs",), "un": ("vn",),
@@ -43,17 +44,12 @@ _QUANTITY = re.compile(
 )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _names(question: str) -> list[str]:
     """Multi-word capitalised names, not counting the question's first word."""
     body = question[1:] if question[:1].isupper() else question
     found = []
     for match in _NAME.finditer(body):
-        words = [w for w in match.group(0).split() if _fold(w) not in _TRANSLATED]
+        words = [w for w in match.group(0).split() if fold(w) not in _TRANSLATED]
         if len(words) >= 2:
             found.append(" ".join(words))
     return found
@@ -76,7 +72,7 @@ def specific_terms(question: str, report_years: Iterable[str] = ()) -> list[str]
 
 
 def _mentions(term: str, texts: Sequence[str]) -> bool:
-    key = _fold(term)
+    key = fold(term)
     if term.isupper() and key.endswith("s") and len(key) > 2:
         key = key[:-1]  # "MEPs" → "mep"
     options = (key, *_ALIASES.get(key, ()))
@@ -94,7 +90,7 @@ def missing_terms(
     question: str, passages: Sequence[str], report_years: Iterable[str] = ()
 ) -> list[str]:
     """The specific terms of the question that no passage mentions."""
-    texts = [_fold(p) for p in passages]
+    texts = [fold(p) for p in passages]
     return [t for t in specific_terms(question, report_years) if not _mentions(t, texts)]
 
 
@@ -113,5 +109,5 @@ def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
     """
     if not _QUANTITY.search(question):
         return False
-    terms = [_fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
-    return not any(_AMOUNT.search(s) and all(t in _fold(s) for t in terms) for s in sentences)
+    terms = [fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
+    return not any(_AMOUNT.search(s) and all(t in fold(s) for t in terms) for s in sentences)

@@ -39,12 +39,13 @@ _EXTRA_STOPWORDS = (
 )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Case- and accent-folded text: "Enquêtes" → "enquetes"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-STOPWORDS = frozenset(_fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS))
+STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS))
 
 
 _QUESTION_WORDS = {
@@ -104,7 +105,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def tokenize(text: str) -> list[str]:
     """The BM25 terms of ``text``: folded, split, stop words and 1-letter words dropped, stemmed."""
-    words = [w for w in _WORD.findall(_fold(text)) if len(w) > 1 and w not in STOPWORDS]
+    words = [w for w in _WORD.findall(fold(text)) if len(w) > 1 and w not in STOPWORDS]
     stem = _stemmer().stemWords
     # Twice: Snowball Dutch takes "kernwapens" to "kernwapen" but "kernwapen" to "kernwaap";
     # a second pass brings the plural to the singular's stem (it leaves other stems as they are).

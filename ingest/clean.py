@@ -219,7 +219,7 @@ def _trigrams(words: list[str]) -> list[tuple[str, ...]]:
     return [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
 
 
-def _drop_repeated(paras: list[_Para], vocab: Vocabulary) -> list[_Para]:
+def _drop_repeated(paras: list[_Para]) -> list[_Para]:
     """Drop pull quotes: short-line paragraphs whose words also stand in the running text.
 
     Pull quotes are often abridged ("De noodzaak om strategische autonomie …" quotes "De
@@ -265,7 +265,7 @@ def _relocate_trailing_headings(paras: list[_Para]) -> list[_Para]:
     return [p for p in out if p.kind != "break"]
 
 
-def _merge_broken_paragraphs(paras: list[_Para], vocab: Vocabulary) -> list[_Para]:
+def _merge_broken_paragraphs(paras: list[_Para]) -> list[_Para]:
     """Re-join a paragraph split by a column or page break (no full stop, lower-case next)."""
     merged: list[_Para] = []
     for para in paras:
@@ -288,8 +288,8 @@ def clean_wrapped(blocks: list[Block]) -> list[Block]:
     lines = raw_lines(blocks)
     vocab = Vocabulary.from_lines(line.text for line in lines)
     paras = _split_paragraphs(lines)
-    paras = _relocate_trailing_headings(_drop_repeated(paras, vocab))
-    paras = _merge_broken_paragraphs(paras, vocab)
+    paras = _relocate_trailing_headings(_drop_repeated(paras))
+    paras = _merge_broken_paragraphs(paras)
     out: list[Block] = []
     for para in paras:
         if para.kind == "break":  # only a marker for _relocate_trailing_headings
