@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,16 +56,30 @@ class ExtractiveAnswerer:
     list_items = 12  # most list items an announcing sentence brings along
 
     def __init__(
-        self, embedder: Embedder, idf: Mapping[str, float], max_sentences: int = 4
+        self,
+        embedder: Embedder,
+        idf: Mapping[str, float],
+        max_sentences: int = 4,
+        stored: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
     ) -> None:
+        """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences
+        (``SearchIndex.unit_vectors``); sentences it lacks are embedded here."""
         self.embedder = embedder
         self.idf = idf
         self.max_sentences = max_sentences
+        self.stored = stored
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentence embeddings, cached: passages recur across questions in a session."""
+    def _vectors(self, texts: Sequence[str], passages: Sequence[Passage] = ()) -> np.ndarray:
+        """Sentence vectors: the index's own where it has them, else embedded here; cached,
+        since passages recur across questions in a session."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing and self.stored is not None and passages:
+            known = self.stored([part for p in passages for part in p.parts or (p.chunk_id,)])
+            for text in missing:
+                if text in known:
+                    self._cache[text] = known[text]
+            missing = [t for t in missing if t not in self._cache]
         if missing:
             for text, vector in zip(missing, self.embedder.encode_passages(missing), strict=True):
                 self._cache[text] = vector
@@ -79,7 +93,7 @@ class ExtractiveAnswerer:
             return Selection(Draft(()), 0.0, 0.0)
         focus = without_people(question)
         query = self.embedder.encode_queries([focus])[0]
-        vectors = self._vectors([c.text for c in pool])
+        vectors = self._vectors([c.text for c in pool], passages)
         similarity = vectors @ query
         terms = set(tokenize(focus))
         weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}

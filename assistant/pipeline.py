@@ -92,7 +92,9 @@ class Assistant:
         self.settings = settings
         self.llm = llm
         idf = inverse_document_frequency(c.embedding_text() for c in index.chunks)
-        self.extractive = ExtractiveAnswerer(embedder, idf, settings.max_sentences)
+        self.extractive = ExtractiveAnswerer(
+            embedder, idf, settings.max_sentences, getattr(index, "unit_vectors", None)
+        )
         self.verifier = Verifier(embedder, settings.support_threshold)
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> list[Passage]:

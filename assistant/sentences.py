@@ -6,10 +6,19 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import tokenize
-from ingest.chunking import split_sentences
+from ingest.units import is_list_item, numbered_units, passage_units
 
-_BULLET = re.compile(r"^\s*(?:[-•▪●◦–]|\d{1,2}[.)])\s")
-_MIN_CHARS = 25
+__all__ = [
+    "Candidate",
+    "candidates",
+    "is_list_item",
+    "numbered_units",
+    "passage_units",
+    "prose_share",
+    "term_overlap",
+    "without_people",
+]
+
 # Colophon and contact lines: never an answer.
 _CONTACT = re.compile(r"@|www\.|https?://|P\.O\. Box|\b\d{4} ?[A-Z]{2}\b|Follow us|Email:")
 
@@ -22,32 +31,6 @@ class Candidate:
     position: int  # order inside the passage
     text: str
     paragraph: int = 0  # which paragraph of the passage
-
-
-def passage_units(text: str) -> list[str]:
-    """Quotable units of a passage: sentences of paragraphs, and list items.
-
-    Example:
-        >>> passage_units("Kopje\\n\\nEerste zin is hier. Tweede zin volgt.\\n\\n- een\\n\\n- twee")
-        ['Eerste zin is hier.', 'Tweede zin volgt.', '- een', '- twee']
-    """
-    return [text for _, text in numbered_units(text)]
-
-
-def numbered_units(text: str) -> list[tuple[int, str]]:
-    """``passage_units`` with the number of the paragraph each unit stands in."""
-    units: list[tuple[int, str]] = []
-    for number, block in enumerate(re.split(r"\n\s*\n", text)):
-        block = " ".join(block.split())
-        if _BULLET.match(block):
-            units.append((number, block))  # an item stands alone; an announcing sentence brings it
-        elif block:
-            units.extend((number, block[a:b]) for a, b in split_sentences(block))
-    return [(n, u) for n, u in units if len(u) >= _MIN_CHARS or _BULLET.match(u)]
-
-
-def is_list_item(text: str) -> bool:
-    return bool(_BULLET.match(text))
 
 
 def candidates(passages: list[str]) -> list[Candidate]:

@@ -45,12 +45,18 @@ class Passage:
     page_end: int | None = None
     page_label: str | None = None
     section_page: str | None = None
+    parts: tuple[str, ...] = ()  # stored passages merged into this one (index.hybrid)
 
     @property
     def location(self) -> str:
-        """``p. 12`` for paged sources, ``section from p. 16`` when only its start is known."""
-        if self.page_label or self.page:
-            return f"p. {self.page_label or self.page}"
+        """``p. 12`` (``pp. 12–13`` across pages) for paged sources, ``section from p. 16`` when
+        only its start is known."""
+        if self.page_label:
+            return f"p. {self.page_label}"
+        if self.page:
+            if self.page_end and self.page_end != self.page:
+                return f"pp. {self.page}–{self.page_end}"
+            return f"p. {self.page}"
         if self.section_page:
             return f"section from p. {self.section_page}"
         return ""

@@ -46,6 +46,7 @@ from index.embedding import get_embedder  # noqa: E402
 from index.hybrid import SearchIndex, lexical_info  # noqa: E402
 from index.indexer import update_index  # noqa: E402
 from index.lexical import LexicalIndex, lexical_texts  # noqa: E402
+from index.sentences import SentenceIndex  # noqa: E402
 from index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
 from index.store import read_index, write_index  # noqa: E402
 from index.types import (  # noqa: E402
@@ -62,6 +63,7 @@ from ingest.types import Chunk  # noqa: E402
 REPORTS = ROOT / "data" / "reports"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MODEL_CACHE = Path(os.environ.get("LEGATUS_EMBEDDING__CACHE_DIR", ROOT / ".cache" / "models"))
+SENTENCES_PER_PASSAGE = 5
 
 
 def peak_mb() -> float:
@@ -218,6 +220,14 @@ def scale_worker(kind: str, n: int, dimension: int) -> dict[str, float]:
     started = time.perf_counter()
     lexical = LexicalIndex(lexical_texts(chunks, settings.lexical_section_context))
     bm25_s = time.perf_counter() - started
+    # sentence vectors: SENTENCES_PER_PASSAGE near each passage vector (the bundled mean is 5.4)
+    noise = np.random.default_rng(7).normal(size=(n * SENTENCES_PER_PASSAGE, dimension))
+    sentence_vectors = normalised(
+        np.repeat(vectors, SENTENCES_PER_PASSAGE, axis=0)
+        + 0.5 * noise.astype(np.float32) / np.sqrt(dimension)
+    ).astype(np.float32)
+    del noise
+    sentences = SentenceIndex(sentence_vectors, np.repeat(ids, SENTENCES_PER_PASSAGE))
     docs: dict[str, list[str]] = {}
     for c in chunks:
         docs.setdefault(c.doc_id, []).append(c.id)
@@ -226,21 +236,29 @@ def scale_worker(kind: str, n: int, dimension: int) -> dict[str, float]:
         embedding=EmbeddingInfo(model="synthetic", model_id="synthetic", dimension=dimension,
                                 query_prompt="query", passage_prompt="passage"),
         dense=dense.info, lexical=lexical_info(settings), chunking=ChunkSettings(),
-        counts=IndexCounts(documents=len(docs), chunks=n),
+        counts=IndexCounts(documents=len(docs), chunks=n, sentences=len(sentences)),
         documents={d: DocumentEntry(doc_id=d, title=d, source_file=d, content_hash="0" * 64,
                                     chunk_ids=ids_) for d, ids_ in docs.items()},
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "index"
         started = time.perf_counter()
-        write_index(folder, manifest, chunks, dense, lexical)
+        write_index(folder, manifest, chunks, dense, lexical, sentences)
         write_s = time.perf_counter() - started
         size = folder_mb(folder)
         started = time.perf_counter()
-        _, _, loaded_dense, loaded_lex = read_index(folder)
+        _, _, loaded_dense, loaded_lex, loaded_sentences = read_index(folder)
         load_s = time.perf_counter() - started
     embedder = RandomQueries(dimension)
-    index = SearchIndex(manifest, chunks, loaded_dense, embedder, settings, loaded_lex)  # type: ignore[arg-type]
+    index = SearchIndex(
+        manifest,
+        chunks,
+        loaded_dense,
+        embedder,  # type: ignore[arg-type]
+        settings,
+        loaded_lex,
+        loaded_sentences,
+    )
     qvecs = RandomQueries(dimension, seed=3).encode_queries(queries)
     # queries near the data, as real questions are
     qvecs = normalised(vectors[np.random.default_rng(5).integers(0, n, len(queries))] + qvecs * 0.5)

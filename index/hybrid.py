@@ -1,4 +1,10 @@
-"""Hybrid search: dense and BM25 rankings fused by reciprocal rank, overlapping passages dropped.
+"""Hybrid search: passage vectors, sentence vectors and BM25 fused by reciprocal rank; neighbouring
+passages of one section merged into one.
+
+Three rankings are fused: the passages' own vectors, the passages' best-matching sentence
+(index.sentences) and BM25. Passages that follow each other in one section and both rank high are
+returned as one merged passage (a span of up to ``merge_neighbours`` stored passages, gaps of one
+filled), so the top results show an argument whole instead of its pieces.
 
 Example:
     >>> index = SearchIndex.load(Path("~/.local/share/legatus/index"), EmbeddingSettings())
@@ -27,6 +33,7 @@ from index.lexical import (
     lexical_texts,
     neutral_terms,
 )
+from index.sentences import SentenceIndex
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import REBUILD_HINT, read_index
 from index.types import (
@@ -50,6 +57,7 @@ class Candidate:
     score: float
     dense: tuple[int, float] | None = None  # (1-based rank, cosine)
     lexical: tuple[int, float] | None = None  # (1-based rank, BM25)
+    sentence: tuple[int, float] | None = None  # (1-based rank, cosine of the best sentence)
 
 
 def fuse(
@@ -59,28 +67,31 @@ def fuse(
     rrf_k: float = 60.0,
     dense_weight: float = 1.0,
     lexical_weight: float = 1.0,
+    sentence: Sequence[tuple[int, float]] = (),
+    sentence_weight: float = 1.0,
 ) -> list[Candidate]:
-    """Reciprocal-rank fusion of two rankings of rows, best first.
+    """Reciprocal-rank fusion of rankings of rows, best first.
 
-    A row scores ``dense_weight / (rrf_k + dense_rank) + lexical_weight / (rrf_k + lexical_rank)``
-    (a missing rank adds nothing). Ties keep the dense order, then the lexical order.
+    A row scores ``dense_weight / (rrf_k + dense_rank) + lexical_weight / (rrf_k + lexical_rank)
+    + sentence_weight / (rrf_k + sentence_rank)`` (a missing rank adds nothing). Ties keep the
+    dense order, then the lexical order, then the sentence order.
 
     Example:
         >>> [c.row for c in fuse([(1, 0.9), (2, 0.8)], [(2, 7.0), (3, 5.0)])]
         [2, 1, 3]
     """
     found: dict[int, dict[str, tuple[int, float]]] = {}
-    for name, ranking in (("dense", dense), ("lexical", lexical)):
+    rankings = (("dense", dense, dense_weight), ("lexical", lexical, lexical_weight),
+                ("sentence", sentence, sentence_weight))  # fmt: skip
+    for name, ranking, _ in rankings:
         for rank, (row, score) in enumerate(ranking, start=1):
             found.setdefault(row, {})[name] = (rank, score)
     candidates = []
     for row, seen in found.items():
-        score = 0.0
-        if "dense" in seen:
-            score += dense_weight / (rrf_k + seen["dense"][0])
-        if "lexical" in seen:
-            score += lexical_weight / (rrf_k + seen["lexical"][0])
-        candidates.append(Candidate(row, score, seen.get("dense"), seen.get("lexical")))
+        score = sum(w / (rrf_k + seen[name][0]) for name, _, w in rankings if name in seen)
+        candidates.append(
+            Candidate(row, score, seen.get("dense"), seen.get("lexical"), seen.get("sentence"))
+        )
     return sorted(candidates, key=lambda c: -c.score)  # stable: insertion order breaks ties
 
 
@@ -129,6 +140,91 @@ def overlap_share(a: Chunk, b: Chunk) -> float:
     return max(shared, 0) / max(min(a.end - a.start, b.end - b.start), 1)
 
 
+@dataclass
+class Span:
+    """Neighbouring passages of one section returned as one: rows ``first..last`` (store order)."""
+
+    best: Candidate  # the best-ranked passage in it: its scores are the span's
+    first: int
+    last: int
+
+    @property
+    def rows(self) -> range:
+        return range(self.first, self.last + 1)
+
+
+def merge_neighbours(
+    candidates: Sequence[Candidate], chunks: Sequence[Chunk], k: int, size: int, scan: int
+) -> list[Span]:
+    """The first ``k`` spans: a candidate next to a span already taken (same report and section,
+    at most one passage between) joins it while the span stays within ``size`` passages;
+    candidates beyond the first ``scan`` only join spans, they start none.
+
+    Example:
+        >>> from ingest.types import Chunk
+        >>> cs = [Chunk.create("d", "x", i, i + 1, ("S",), title="T", ordinal=i) for i in range(5)]
+        >>> spans = merge_neighbours([Candidate(r, 1.0) for r in (2, 4, 0)], cs, 2, 3, 10)
+        >>> [(s.first, s.last) for s in spans]
+        [(2, 4), (0, 0)]
+    """
+    spans: list[Span] = []
+    for position, cand in enumerate(candidates):
+        if position >= scan:
+            break
+        piece = chunks[cand.row]
+        if any(s.first <= cand.row <= s.last for s in spans):
+            continue
+        for span in spans:
+            ends = chunks[span.first], chunks[span.last]
+            first, last = min(span.first, cand.row), max(span.last, cand.row)
+            if (
+                ends[0].doc_id == piece.doc_id
+                and ends[0].section == piece.section
+                and ends[1].section == piece.section
+                and span.first - 2 <= cand.row <= span.last + 2
+                and last - first < size
+                and all(chunks[r].doc_id == piece.doc_id for r in (first, last))
+            ):
+                span.first, span.last = first, last
+                break
+        else:
+            if len(spans) < k:
+                spans.append(Span(cand, cand.row, cand.row))
+    return spans
+
+
+def join_passages(pieces: Sequence[Chunk]) -> Chunk:
+    """Consecutive passages of one document as one passage (their overlaps counted once).
+
+    Example:
+        >>> from ingest.types import Chunk
+        >>> text = "Een. Twee. Drie."
+        >>> a = Chunk.create("d", text[0:10], 0, 10, ("S",), title="T", ordinal=0, page=1)
+        >>> b = Chunk.create("d", text[5:16], 5, 16, ("S",), title="T", ordinal=1, page=2)
+        >>> joined = join_passages([a, b])
+        >>> joined.text, joined.page, joined.page_end
+        ('Een. Twee. Drie.', 1, 2)
+    """
+    if len(pieces) == 1:
+        return pieces[0]
+    text = pieces[0].text
+    end = pieces[0].end
+    for piece in pieces[1:]:
+        if piece.start <= end:
+            text += piece.text[end - piece.start :]
+        else:
+            text += "\n\n" + piece.text
+        end = max(end, piece.end)
+    first = pieces[0]
+    pages = [p for piece in pieces for p in (piece.page, piece.page_end) if p is not None]
+    return Chunk.create(
+        first.doc_id, text, first.start, end, first.section, title=first.title,
+        ordinal=first.ordinal, page=min(pages, default=None),
+        page_end=max(pages, default=None), page_label=first.page_label,
+        section_page=first.section_page,
+    )  # fmt: skip
+
+
 class SearchIndex:
     """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
 
@@ -150,6 +246,7 @@ class SearchIndex:
         embedder: Embedder,
         settings: IndexSettings | None = None,
         lexical: LexicalIndex | None = None,
+        sentences: SentenceIndex | None = None,
     ) -> None:
         self.manifest = manifest
         self.settings = settings or IndexSettings()
@@ -172,6 +269,7 @@ class SearchIndex:
                 lexical_texts(self.chunks, self.settings.lexical_section_context)
             )
         self._lexical = lexical
+        self._sentences = sentences or SentenceIndex.empty(dense.dimension)
 
     @classmethod
     def load(
@@ -191,9 +289,11 @@ class SearchIndex:
         """
         settings = settings or IndexSettings()
         embedder = embedder or get_embedder(embedding_settings)
-        manifest, chunks, dense, lexical = read_index(path, ef_search=settings.hnsw_ef_search)
+        manifest, chunks, dense, lexical, sentences = read_index(
+            path, ef_search=settings.hnsw_ef_search
+        )
         check_embedding(manifest.embedding, embedder, where=path)
-        return cls(manifest, chunks, dense, embedder, settings, lexical)
+        return cls(manifest, chunks, dense, embedder, settings, lexical, sentences)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -228,23 +328,42 @@ class SearchIndex:
         mask = self._mask(filters)
         if mask is not None and not mask.any():
             return []
-        n = max(self.settings.candidates, k)
+        s = self.settings
+        n = max(s.candidates, k)
         if mode == "dense":
-            candidates = single(self._dense_ranking(query, n, mask), "dense")
+            candidates = single(self._dense_ranking(self._query_vector(query), n, mask), "dense")
         elif mode == "lexical":
             candidates = single(self._lexical.top(query, n, mask), "lexical")
         else:
-            s = self.settings
+            vector = self._query_vector(query)
             candidates = fuse(
-                self._dense_ranking(query, n, mask),
+                self._dense_ranking(vector, n, mask),
                 self._lexical.top(self._lexical_scores(query), n, mask),
+                sentence=self._sentence_ranking(vector, n, mask) if s.sentence_weight else (),
                 rrf_k=s.rrf_k,
                 dense_weight=s.dense_weight,
                 lexical_weight=s.lexical_weight,
+                sentence_weight=s.sentence_weight,
             )
-        if self.settings.max_overlap < 1:
-            candidates = drop_overlapping(candidates, self.chunks, k, self.settings.max_overlap)
-        return [self._hit(c, rank) for rank, c in enumerate(candidates[:k], start=1)]
+        if s.merge_neighbours > 1:
+            spans = merge_neighbours(candidates, self.chunks, k, s.merge_neighbours, 2 * k)
+            return [self._hit(span, rank) for rank, span in enumerate(spans, start=1)]
+        if s.max_overlap < 1:
+            candidates = drop_overlapping(candidates, self.chunks, k, s.max_overlap)
+        return [
+            self._hit(Span(c, c.row, c.row), rank) for rank, c in enumerate(candidates[:k], start=1)
+        ]
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Sentence text → stored vector for the sentences of these stored passages (a merged
+        passage's ``Hit.parts``), so that an answerer need not embed them again."""
+        out: dict[str, np.ndarray] = {}
+        for chunk_id in chunk_ids:
+            row = self._rows_by_id.get(chunk_id)
+            if row is not None:
+                vid = int(self._vector_ids[row])
+                out.update(self._sentences.unit_vectors(self.chunks[row], vid))
+        return out
 
     def _lexical_scores(self, query: str) -> np.ndarray:
         """BM25 scores; for passages in another language than the question, only the question's
@@ -264,21 +383,41 @@ class SearchIndex:
         allowed = [doc_id for doc_id, meta in self.documents.items() if filters.accepts(meta)]
         return np.isin(self._doc_rows, np.array(allowed, dtype=object))
 
-    def _dense_ranking(
-        self, query: str, n: int, mask: np.ndarray | None
-    ) -> list[tuple[int, float]]:
+    def _query_vector(self, query: str) -> np.ndarray:
         vector = self._embedder.encode_queries([query])[0]
         if vector.shape[-1] != self._dense.dimension:
             raise IndexMismatchError(
                 f"the model makes {vector.shape[-1]}-dimensional vectors but the index holds "
                 f"{self._dense.dimension}-dimensional ones; {REBUILD_HINT}"
             )
+        return vector
+
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
         allowed = self._vector_ids[mask] if mask is not None else None
         found = self._dense.search(vector, n, allowed)
         return [(self._row_of[vid], score) for vid, score in found]
 
-    def _hit(self, cand: Candidate, rank: int) -> Hit:
-        piece = self.chunks[cand.row]
+    def _sentence_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Passages by the cosine of their best-matching sentence, best first."""
+        best = self._sentences.best_per_owner(vector)
+        if not best:
+            return []
+        rows = np.fromiter((self._row_of[v] for v in best), dtype=np.int64, count=len(best))
+        scores = np.fromiter(best.values(), dtype=np.float32, count=len(best))
+        if mask is not None:
+            keep = mask[rows]
+            rows, scores = rows[keep], scores[keep]
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [(int(rows[i]), float(scores[i])) for i in order]
+
+    def _hit(self, span: Span, rank: int) -> Hit:
+        cand = span.best
+        pieces = [self.chunks[r] for r in span.rows]
+        piece = join_passages(pieces)
         return Hit(
             chunk=piece,
             document=self.documents[piece.doc_id],
@@ -288,6 +427,8 @@ class SearchIndex:
             lexical_score=cand.lexical[1] if cand.lexical else None,
             dense_rank=cand.dense[0] if cand.dense else None,
             lexical_rank=cand.lexical[0] if cand.lexical else None,
+            sentence_score=cand.sentence[1] if cand.sentence else None,
+            parts=tuple(p.id for p in pieces),
         )
 
 

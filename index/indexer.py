@@ -32,6 +32,7 @@ from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
 from index.hybrid import check_embedding, embedding_info, lexical_info
 from index.lexical import LexicalIndex, lexical_texts
+from index.sentences import SentenceIndex, chunk_units
 from index.settings import IndexSettings
 from index.store import read_index, write_index, writer_lock
 from index.types import (
@@ -40,6 +41,7 @@ from index.types import (
     IndexCounts,
     IndexManifest,
     IndexNotFoundError,
+    IndexSchemaError,
     SearchIndexError,
 )
 from ingest.chunking import chunk
@@ -73,6 +75,8 @@ class IndexStats:
     seconds: float = 0.0
     written: bool = False  # False when nothing changed and the folder was left alone
     dense_kind: str = ""
+    embedded_sentences: int = 0
+    upgraded: bool = False  # the old folder was written by another Legatus version: rebuilt
 
 
 @dataclass
@@ -80,6 +84,7 @@ class _Old:
     manifest: IndexManifest
     chunks: dict[str, Chunk]
     dense: DenseIndex
+    sentences: SentenceIndex
     by_text: dict[bytes, str]  # digest of embedding text → id of a chunk embedded from it
 
 
@@ -113,8 +118,9 @@ def update_index(
             and absent from ``documents`` are removed.
         keep_paths: files that failed to read; reports recorded with these paths are kept.
         rebuild: ignore the existing index and embed everything again.
-        progress: called as ``progress(done, total)`` with the passages embedded so far and
-            the number to embed, before the first batch and after each.
+        progress: called as ``progress(done, total)`` with the texts (passages, then their
+            sentences) embedded so far and the number to embed, before the first batch and after
+            each.
 
     Raises:
         IndexMismatchError: the existing index was built with another schema or model.
@@ -125,7 +131,11 @@ def update_index(
     settings = settings or IndexSettings()
     paths = paths or {}
     with writer_lock(path):
-        old = None if rebuild else _read_old(path, embedder)
+        upgraded = False
+        try:
+            old = None if rebuild else _read_old(path, embedder)
+        except IndexSchemaError:
+            old, upgraded = None, True  # written by another version: embed everything again
         new_chunks = {doc.doc_id: chunk(doc, chunk_settings) for doc in documents}
         entries = {
             doc.doc_id: _entry(doc, new_chunks[doc.doc_id], paths.get(doc.doc_id))
@@ -146,11 +156,16 @@ def update_index(
                 kept=tuple(kept), reused_chunks=len(reuse), seconds=time.perf_counter() - started,
                 dense_kind=old.manifest.dense.kind,
             )  # fmt: skip
-        vectors = _embed([c.embedding_text() for c in embed], embedder, progress)
+        units = chunk_units(embed)
+        unique_units = list(dict.fromkeys(u for group in units for u in group))
+        vectors = _embed([c.embedding_text() for c in embed] + unique_units, embedder, progress)
+        unit_vectors = dict(zip(unique_units, vectors[len(embed) :], strict=True))
+        vectors = vectors[: len(embed)]
         dense = _dense(old, reuse, embed, vectors, removed_chunks, settings, embedder)
+        sentences = _sentences(old, all_chunks, reuse, embed, units, unit_vectors, embedder)
         lexical = LexicalIndex(lexical_texts(all_chunks, settings.lexical_section_context))
-        manifest = _manifest(old, entries, chunk_settings, dense, embedder, settings)
-        write_index(path, manifest, all_chunks, dense, lexical)
+        manifest = _manifest(old, entries, chunk_settings, dense, sentences, embedder, settings)
+        write_index(path, manifest, all_chunks, dense, lexical, sentences)
     return IndexStats(
         documents=len(entries),
         chunks=len(all_chunks),
@@ -165,16 +180,20 @@ def update_index(
         seconds=time.perf_counter() - started,
         written=True,
         dense_kind=dense.info.kind,
+        embedded_sentences=len(unique_units),
+        upgraded=upgraded,
     )
 
 
 def _read_old(path: Path, embedder: Embedder) -> _Old | None:
     try:
-        manifest, chunks, dense, _ = read_index(path)
+        manifest, chunks, dense, _, sentences = read_index(path)
     except IndexNotFoundError:
         return None
     check_embedding(manifest.embedding, embedder, where=path)
-    return _Old(manifest, {c.id: c for c in chunks}, dense, {_text_key(c): c.id for c in chunks})
+    return _Old(
+        manifest, {c.id: c for c in chunks}, dense, sentences, {_text_key(c): c.id for c in chunks}
+    )
 
 
 def _entry(doc: Document, chunks: Sequence[Chunk], path: Path | None) -> DocumentEntry:
@@ -341,11 +360,45 @@ def _dense(
     )
 
 
+def _sentences(
+    old: _Old | None,
+    chunks: Sequence[Chunk],
+    reuse: Sequence[tuple[Chunk, str]],
+    embed: Sequence[Chunk],
+    units: Sequence[Sequence[str]],
+    unit_vectors: Mapping[str, np.ndarray],
+    embedder: Embedder,
+) -> SentenceIndex:
+    """The sentence vectors of all passages, in store order: a reused passage takes its donor's
+    rows (same text, same sentences), a new one the vectors just made."""
+    donors = {c.id: donor for c, donor in reuse}
+    fresh = {c.id: group for c, group in zip(embed, units, strict=True)}
+    blocks: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    for piece in chunks:
+        if piece.id in fresh:
+            group = fresh[piece.id]
+            rows = (
+                np.stack([unit_vectors[u] for u in group])
+                if group
+                else np.zeros((0, embedder.dimension), dtype=np.float32)
+            )
+        else:
+            assert old is not None  # only passages of an existing index are reused
+            rows = old.sentences.rows_of(vector_id(donors[piece.id]))
+        blocks.append(rows)
+        owners.append(np.full(len(rows), vector_id(piece.id), dtype=np.int64))
+    if not blocks:
+        return SentenceIndex.empty(embedder.dimension)
+    return SentenceIndex(np.concatenate(blocks), np.concatenate(owners))
+
+
 def _manifest(
     old: _Old | None,
     entries: Mapping[str, DocumentEntry],
     chunk_settings: ChunkSettings,
     dense: DenseIndex,
+    sentences: SentenceIndex,
     embedder: Embedder,
     settings: IndexSettings,
 ) -> IndexManifest:
@@ -363,6 +416,7 @@ def _manifest(
             documents=len(documents),
             chunks=len(dense),
             pages=sum(e.page_count for e in documents.values()),
+            sentences=len(sentences),
         ),
         documents=documents,
         package_versions=_versions(),

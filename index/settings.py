@@ -78,6 +78,20 @@ class IndexSettings(BaseModel):
         description="BM25 also indexes this many characters of the start of each section "
         "enclosing a passage (where a chapter states its question and authors); 0: none.",
     )
+    sentence_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of the ranking of passages by their best-matching sentence in the "
+        "fusion; 0 leaves it out.",
+    )
+    merge_neighbours: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Neighbouring passages of one section that rank high are returned merged, "
+        "up to this many stored passages per result (one gap filled); 1 returns stored passages "
+        "one by one (then max_overlap applies).",
+    )
     max_overlap: float = Field(
         default=0.5,
         ge=0,

@@ -7,6 +7,7 @@ Layout::
       dense.faiss     FAISS IndexIDMap2 (flat or HNSW) over the passage vectors
       chunks.jsonl    one passage per line (ingest.types.Chunk fields), documents in id order
       bm25/           the BM25 index (bm25s arrays), rows in chunk-store order
+      sentences.npz   the vectors of every passage's sentences (index.sentences)
 
 The BM25 index is saved rather than rebuilt at load: rebuilding takes ~20 s at 100,000
 passages, reading it ~20 ms (bench/RESULTS.md).
@@ -18,7 +19,7 @@ between the two renames, and then readers and the next writer use the folder mov
 A process that has loaded the index holds it in memory and is unaffected by a swap.
 
 Example:
-    >>> manifest, chunks, dense = read_index(Path("~/.local/share/legatus/index"))
+    >>> manifest, chunks, dense, lexical, sentences = read_index(Path("var/index"))
     ... # doctest: +SKIP
 """
 
@@ -36,14 +37,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from index.dense import DenseIndex
+from index.dense import DenseIndex, vector_id
 from index.lexical import LexicalIndex
+from index.sentences import SENTENCES_FILE, SentenceIndex
 from index.types import (
     SCHEMA_VERSION,
     IndexCorruptError,
     IndexManifest,
-    IndexMismatchError,
     IndexNotFoundError,
+    IndexSchemaError,
 )
 from ingest.types import Chunk
 
@@ -73,8 +75,8 @@ def read_manifest(path: Path) -> IndexManifest:
 
 def read_index(
     path: Path, *, ef_search: int = 128
-) -> tuple[IndexManifest, list[Chunk], DenseIndex, LexicalIndex]:
-    """Manifest, passages (in store order), dense and BM25 index of the index at ``path``.
+) -> tuple[IndexManifest, list[Chunk], DenseIndex, LexicalIndex, SentenceIndex]:
+    """Manifest, passages (in store order), dense, BM25 and sentence index at ``path``.
 
     Raises:
         IndexNotFoundError: there is no index there.
@@ -95,7 +97,18 @@ def read_index(
         lexical = LexicalIndex.load(folder / LEXICAL_DIR, len(chunks))
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorruptError(f"{folder}: unreadable BM25 index ({exc}); {REBUILD_HINT}") from exc
-    return manifest, chunks, dense, lexical
+    try:
+        sentences = SentenceIndex.load(folder / SENTENCES_FILE, manifest.embedding.dimension)
+    except IndexCorruptError as exc:
+        raise IndexCorruptError(f"{exc}; {REBUILD_HINT}") from exc
+    owners = set(sentences.owners.tolist())
+    if len(sentences) != manifest.counts.sentences or not owners <= {
+        vector_id(c.id) for c in chunks
+    }:
+        raise IndexCorruptError(
+            f"{folder}: the sentence vectors do not belong to the stored passages; {REBUILD_HINT}"
+        )
+    return manifest, chunks, dense, lexical, sentences
 
 
 def write_index(
@@ -104,6 +117,7 @@ def write_index(
     chunks: Sequence[Chunk],
     dense: DenseIndex,
     lexical: LexicalIndex,
+    sentences: SentenceIndex,
 ) -> None:
     """Write a complete index folder at ``path``, replacing any there, all or nothing.
 
@@ -117,6 +131,7 @@ def write_index(
         dense.write(tmp / DENSE_FILE)
         _write_chunks(tmp / CHUNKS_FILE, chunks)
         lexical.save(tmp / LEXICAL_DIR)
+        sentences.save(tmp / SENTENCES_FILE)
         # The manifest goes last: a folder with a manifest is a complete folder.
         _write_file(tmp / MANIFEST_FILE, manifest.model_dump_json(indent=1))
         _fsync(tmp / DENSE_FILE)
@@ -204,7 +219,7 @@ def _parse_manifest(file: Path) -> IndexManifest:
         raise IndexCorruptError(f"{file}: unreadable manifest ({exc}); {REBUILD_HINT}") from exc
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if version != SCHEMA_VERSION:
-        raise IndexMismatchError(
+        raise IndexSchemaError(
             f"{file.parent}: index schema version {version} but this Legatus reads version "
             f"{SCHEMA_VERSION}; {REBUILD_HINT}"
         )

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingest.settings import ChunkSettings
 from ingest.types import Chunk, DocumentMeta
 
-SCHEMA_VERSION = 1
-"""Version of the index folder layout; a folder written with another version is refused."""
+SCHEMA_VERSION = 2
+"""Version of the index folder layout; a folder written with another version is refused by
+search and rebuilt by ``legatus ingest``. 2: sentence vectors (sentences.npz)."""
 
 
 class SearchIndexError(Exception):
@@ -29,6 +30,10 @@ class IndexNotFoundError(SearchIndexError):
 
 class IndexMismatchError(SearchIndexError):
     """The index was written with another schema or embedding model (rebuild it)."""
+
+
+class IndexSchemaError(IndexMismatchError):
+    """The index folder was written by another version of Legatus (ingest rebuilds it)."""
 
 
 class IndexCorruptError(SearchIndexError):
@@ -101,6 +106,8 @@ class Hit:
     lexical_score: float | None = None
     dense_rank: int | None = None  # 1-based rank among the dense candidates
     lexical_rank: int | None = None
+    sentence_score: float | None = None  # cosine of the passage's best-matching sentence
+    parts: tuple[str, ...] = ()  # ids of the stored passages merged into ``chunk``
 
     @property
     def page(self) -> str | None:
@@ -192,6 +199,7 @@ class IndexCounts(BaseModel):
     documents: int = 0
     chunks: int = 0
     pages: int = 0
+    sentences: int = 0
 
 
 class IndexManifest(BaseModel):

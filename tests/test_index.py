@@ -82,8 +82,8 @@ def test_save_then_load_gives_identical_results(
     embedder: Embedder,
     tmp_path: Path,
 ) -> None:
-    manifest, chunks, dense, lexical = read_index(bundled_index_path)
-    write_index(tmp_path / "saved", manifest, chunks, dense, lexical)
+    manifest, chunks, dense, lexical, sentences = read_index(bundled_index_path)
+    write_index(tmp_path / "saved", manifest, chunks, dense, lexical, sentences)
     reloaded = SearchIndex.load(tmp_path / "saved", embedding_settings, embedder=embedder)
     assert reloaded.manifest == bundled_search_index.manifest
     assert reloaded.chunks == bundled_search_index.chunks

@@ -144,7 +144,9 @@ def _update_index(
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr)
+            bar = tqdm(
+                total=total, desc="embedding passages and sentences", unit="text", file=sys.stderr
+            )
         bar.update(done - bar.n)
 
     try:
@@ -160,13 +162,16 @@ def _update_index(
     finally:
         if bar is not None:
             bar.close()
+    if stats.upgraded:
+        typer.echo("the index was written by another Legatus version: rebuilt", err=True)
     for doc_id in stats.kept:
         if doc_id not in batch.documents:
             typer.echo(f"kept {doc_id} in the index as it was (not read this time)", err=True)
     what = "written" if stats.written else "unchanged"
     typer.echo(
         f"index {what} at {settings.index.path}: {stats.documents} documents, {stats.chunks} "
-        f"passages ({stats.dense_kind}); embedded {stats.embedded_chunks}, reused "
+        f"passages ({stats.dense_kind}); embedded {stats.embedded_chunks} passages and "
+        f"{stats.embedded_sentences} sentences, reused "
         f"{stats.reused_chunks}, removed {stats.removed_chunks} passages; reports added "
         f"{len(stats.added)}, updated {len(stats.updated)}, removed {len(stats.removed)}; "
         f"{stats.seconds:.1f} s"

@@ -1,0 +1,104 @@
+"""Sentence vectors: every quotable unit of every passage, embedded once at indexing time.
+
+A passage's own vector blends everything it says; a question about one sentence of a long
+passage can rank it low. Search therefore also ranks passages by their best-matching sentence
+(a third ranking fused with the passage vectors and BM25), and the extractive answerer reuses these
+vectors instead of embedding the retrieved passages' sentences for every question.
+
+Units are cut by :func:`ingest.units.passage_units`, the same function the answerer uses, so a
+unit's vector can be looked up by its text. Vectors are stored as float16 (half the disk; the
+cosine changes by less than 1e-3) and held as float32 in memory.
+
+Example:
+    >>> idx = SentenceIndex(np.eye(2, dtype=np.float32), np.array([7, 9]))
+    >>> idx.best_per_owner(np.array([0.0, 1.0], dtype=np.float32))
+    {7: 0.0, 9: 1.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.types import IndexCorruptError
+from ingest.types import Chunk
+from ingest.units import passage_units
+
+SENTENCES_FILE = "sentences.npz"
+
+
+class SentenceIndex:
+    """Unit vectors (rows) and the vector id of the passage each belongs to.
+
+    A passage's units occupy consecutive rows, in the order :func:`passage_units` gives them.
+    """
+
+    def __init__(self, vectors: np.ndarray, owners: np.ndarray) -> None:
+        if len(vectors) != len(owners):
+            raise ValueError(f"{len(vectors)} vectors but {len(owners)} owners")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.owners = np.asarray(owners, dtype=np.int64)
+        ids, first, inverse, counts = np.unique(
+            self.owners, return_index=True, return_inverse=True, return_counts=True
+        )
+        self._ids = ids
+        self._inverse = inverse
+        self._span = {
+            int(i): (int(f), int(f + c)) for i, f, c in zip(ids, first, counts, strict=True)
+        }
+
+    def __len__(self) -> int:
+        return len(self.owners)
+
+    @classmethod
+    def empty(cls, dimension: int) -> SentenceIndex:
+        return cls(np.zeros((0, dimension), dtype=np.float32), np.zeros(0, dtype=np.int64))
+
+    def rows_of(self, owner: int) -> np.ndarray:
+        """The unit vectors of one passage (empty if it has none)."""
+        start, end = self._span.get(owner, (0, 0))
+        return self.vectors[start:end]
+
+    def best_per_owner(self, query: np.ndarray) -> dict[int, float]:
+        """For each passage, the cosine of its best-matching unit with the query vector."""
+        if not len(self.owners):
+            return {}
+        sims = self.vectors @ query.astype(np.float32, copy=False)
+        best = np.full(len(self._ids), -np.inf, dtype=np.float32)
+        np.maximum.at(best, self._inverse, sims)
+        return dict(zip(self._ids.tolist(), best.tolist(), strict=True))
+
+    def unit_vectors(self, piece: Chunk, owner: int) -> dict[str, np.ndarray]:
+        """Unit text → vector for one stored passage (empty if its rows do not match its units)."""
+        units = passage_units(piece.text)
+        rows = self.rows_of(owner)
+        if len(rows) != len(units):
+            return {}
+        return dict(zip(units, rows, strict=True))
+
+    def save(self, file: Path) -> None:
+        with file.open("wb") as handle:
+            np.savez(handle, vectors=self.vectors.astype(np.float16), owners=self.owners)
+
+    @classmethod
+    def load(cls, file: Path, dimension: int) -> SentenceIndex:
+        """Read a saved index.
+
+        Raises:
+            IndexCorruptError: the file is missing, unreadable or of the wrong dimension.
+        """
+        try:
+            with np.load(file) as data:
+                vectors, owners = data["vectors"], data["owners"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(f"{file}: unreadable sentence vectors ({exc})") from exc
+        if vectors.ndim != 2 or (len(vectors) and vectors.shape[1] != dimension):
+            raise IndexCorruptError(f"{file}: sentence vectors of shape {vectors.shape}")
+        return cls(vectors.astype(np.float32), owners)
+
+
+def chunk_units(chunks: Sequence[Chunk]) -> list[list[str]]:
+    """The units of each passage, as the sentence index stores them."""
+    return [passage_units(piece.text) for piece in chunks]
