@@ -20,6 +20,7 @@ from assistant.sentences import (
     candidates,
     is_list_item,
     prose_share,
+    question_parts,
     term_overlap,
     without_people,
 )
@@ -92,28 +93,34 @@ class ExtractiveAnswerer:
         if not pool:
             return Selection(Draft(()), 0.0, 0.0)
         focus = without_people(question)
-        query = self.embedder.encode_queries([focus])[0]
+        parts = question_parts(focus)
+        queries = self.embedder.encode_queries([focus, *parts])
         vectors = self._vectors([c.text for c in pool], passages)
-        similarity = vectors @ query
-        terms = set(tokenize(focus))
-        weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
-        overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
         prior = np.array([1.0 / math.sqrt(passages[c.passage].rank) for c in pool])
         # Name lists, bylines and table headers resemble a question about the people or
         # things they name without answering it.
         listy = np.array([prose_share(c.text) < self.prose_floor for c in pool], dtype=float)
         # A question the report asks itself resembles the user's question but answers nothing.
         asks = np.array([c.text.rstrip("*” ").endswith("?") for c in pool], dtype=float)
-        score = (
-            similarity
-            + self.lexical_weight * overlap
-            + self.rank_weight * prior
-            - self.list_penalty * listy
-            - self.question_penalty * asks
-        )
+        bias = self.rank_weight * prior - self.list_penalty * listy - self.question_penalty * asks
+
+        def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, set[str]]:
+            terms = set(tokenize(text))
+            weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
+            overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
+            similarity = vectors @ query
+            return similarity + self.lexical_weight * overlap + bias, similarity, terms
+
+        score, similarity, terms = scores(focus, queries[0])
         chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
-        chosen = self._with_continuation(pool, chosen, int(np.argmax(score)))
         best = int(np.argmax(score))
+        chosen = self._with_continuation(pool, chosen, best)
+        # A question that asks two things gets the best sentence for each part as well.
+        for part, query in zip(parts, queries[1:], strict=True):
+            part_best = int(np.argmax(scores(part, query)[0]))
+            if part_best not in chosen:
+                chosen = self._with_announced_lists(pool, [*chosen, part_best])
+        weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
         coverage = term_overlap(terms, passages[pool[best].passage].text, weights)
         sentences = tuple(
             DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,))

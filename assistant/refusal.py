@@ -11,7 +11,9 @@ something specific that none of the retrieved passages mentions:
   translate ("United States" = "Verenigde Staten");
 
 or when it asks for a quantity ("how many", "hoeveel", "welk percentage") and no sentence
-chosen for the answer contains a number.
+chosen for the answer gives a number about what the question names: the sentence must hold the
+number, the question's own numbers and one of the names the question is about ("Nederland" in
+"welk percentage gaf Nederland uit": a figure agreed by all NATO members does not answer it).
 """
 
 from __future__ import annotations
@@ -100,6 +102,38 @@ _AMOUNT = re.compile(
 )
 
 
+# English names of the subjects a Dutch report writes in Dutch: the stem to look for.
+_SUBJECT_STEMS = {
+    "netherlands": "nederland", "dutch": "nederland", "europe": "europ", "european": "europ",
+    "germany": "duits", "german": "duits", "france": "frankrijk", "french": "fran",
+    "britain": "brit", "british": "brit", "uk": "vk", "america": "amerika", "american": "amerika",
+    "russia": "rus", "russian": "rus", "china": "chin", "chinese": "chin", "eu": "eu",
+    "nato": "navo", "us": "vs", "usa": "vs",
+}  # fmt: skip
+_SUBJECT = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w-]+")
+
+
+def quantity_subjects(question: str) -> list[str]:
+    """Stems of the capitalised names a quantity question is about (not its first word).
+
+    Example:
+        >>> quantity_subjects("Welk percentage van zijn bbp gaf Nederland in 2025 uit?")
+        ['neder']
+        >>> quantity_subjects("What share of European turnover comes from the EU?")
+        ['europ', 'eu']
+    """
+    stems = []
+    for word in _SUBJECT.findall(question.strip()):
+        key = fold(word)
+        if key in _SUBJECT_STEMS:
+            stems.append(_SUBJECT_STEMS[key])
+        elif key not in _TRANSLATED and not word.isupper():
+            stems.append(key[: max(4, len(key) - 4)])  # "Australische" ~ "Australian"
+        elif word.isupper():
+            stems.append(_ALIASES.get(key, (key,))[0])
+    return list(dict.fromkeys(stems))
+
+
 def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
     """A question asking for a number, answered by no sentence that gives one.
 
@@ -110,4 +144,10 @@ def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
     if not _QUANTITY.search(question):
         return False
     terms = [fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
-    return not any(_AMOUNT.search(s) and all(t in fold(s) for t in terms) for s in sentences)
+    subjects = quantity_subjects(question)
+    return not any(
+        _AMOUNT.search(s)
+        and all(t in fold(s) for t in terms)
+        and (not subjects or any(re.search(rf"(?<!\w){re.escape(x)}", fold(s)) for x in subjects))
+        for s in sentences
+    )

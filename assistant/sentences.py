@@ -15,6 +15,7 @@ __all__ = [
     "numbered_units",
     "passage_units",
     "prose_share",
+    "question_parts",
     "term_overlap",
     "without_people",
 ]
@@ -83,3 +84,27 @@ def without_people(question: str) -> str:
     """
     stripped = _NAMED.sub(" ", question)
     return " ".join(stripped.split()) or question
+
+
+_ASKS = (
+    r"(?:(?:in|uit|op|aan|met|tussen|voor|van|from|to|with|for|between|on|at)\s+)?"
+    r"(?:wat|welke?|waar\w*|hoe|waarom|wie|wanneer|hoeveel|what|which|how|why|who|whom|where|when)"
+)
+_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:en|and)\s+(?={_ASKS}\b)|;\s+", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks two things, or [] for a single question.
+
+    A part starts at "en"/"and" followed by a question word ("…, en uit welk jaar stamt die
+    toespraak?"); parts without a content word of their own ("en waarom?") stay with the whole.
+
+    Example:
+        >>> question_parts("Wie citeren zij over defensie, en uit welk jaar stamt die toespraak?")
+        ['Wie citeren zij over defensie', 'uit welk jaar stamt die toespraak']
+        >>> question_parts("Hoe hoog is het risico, en waarom?")
+        []
+    """
+    parts = [p.strip(" ?,;") for p in _PART_BREAK.split(question)]
+    parts = [p for p in parts if tokenize(p)]
+    return parts if len(parts) > 1 else []

@@ -126,6 +126,31 @@ class Verifier:
         return kept, citations, record
 
 
+_FOOTNOTE_MARK = re.compile(r"(?<=\S)\[\d{1,3}\]|^\s*\[\d{1,3}\]\s*")
+
+
+def without_footnote_marks(text: str) -> str:
+    """The sentence as an answer shows it: without the report's own footnote markers.
+
+    Example:
+        >>> without_footnote_marks("[3] Zie ook het rapport.[4]")
+        'Zie ook het rapport.'
+    """
+    return _FOOTNOTE_MARK.sub("", text)
+
+
 def render(sentences: Sequence[AnswerSentence]) -> str:
-    """The answer text: each sentence followed by its citation markers ``[1][3]``."""
-    return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in sentences)
+    """The answer text: each sentence followed by its citation markers ``[1][3]``.
+
+    The reports' own footnote markers (``…waarden.[2]``, kept as ``[n]`` in the passages) are
+    left out of the answer, where they would read as citations; the passages keep them.
+
+    Example:
+        >>> s = AnswerSentence("Zo staat het er.[2]", (1,), 0.9, True)
+        >>> render([s])
+        'Zo staat het er. [1]'
+    """
+    return " ".join(
+        f"{without_footnote_marks(s.text)} {''.join(f'[{n}]' for n in s.citations)}".strip()
+        for s in sentences
+    )

@@ -17,14 +17,16 @@ from typer.testing import CliRunner
 import index.store
 from eval.questions import load_questions
 from eval.retrieval_eval import DEV_QUESTIONS
+from index.dense import vector_id
 from index.embedding import Embedder
 from index.hybrid import SearchIndex
 from index.indexer import IndexStats, update_index
 from index.settings import EmbeddingSettings, IndexSettings
-from index.store import read_manifest
-from index.types import SearchFilters
+from index.store import MANIFEST_FILE, read_index, read_manifest
+from index.types import IndexMismatchError, SearchFilters
 from ingest import chunk, discover, read, read_batch
 from ingest.settings import ChunkSettings
+from ingest.units import passage_units
 from ui.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,14 +128,23 @@ def test_adding_a_report_embeds_only_its_passages(
 ) -> None:
     path, reports = workspace
     before = read_manifest(path).counts.chunks
+    _, old_chunks, _, _, old_sentences = read_index(path)
     (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
-    expected = len(chunk(read(reports / "arctische-veiligheid.md"), ChunkSettings()))
+    new = chunk(read(reports / "arctische-veiligheid.md"), ChunkSettings())
+    new_sentences = len({u for piece in new for u in passage_units(piece.text)})
     counting = CountingEmbedder(embedder)
 
     stats = ingest_folder(path, reports, counting)
 
-    assert counting.passages == stats.embedded_chunks == expected
+    # the new report's passages and sentences are embedded, nothing else
+    assert stats.embedded_chunks == len(new) and stats.embedded_sentences == new_sentences > 0
+    assert counting.passages == len(new) + new_sentences
     assert stats.reused_chunks == before and stats.added == ("arctische-veiligheid",)
+    # the other reports' sentence vectors are carried over exactly
+    _, _, _, _, sentences = read_index(path)
+    for piece in old_chunks[::40]:
+        owner = vector_id(piece.id)
+        assert np.array_equal(sentences.rows_of(owner), old_sentences.rows_of(owner))
     assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
     hits = load(path, embedder).search("Welke Arctische strategie ontbreekt voor Nederland?", k=3)
     assert hits[0].chunk.doc_id == "arctische-veiligheid"
@@ -165,7 +176,8 @@ def test_a_changed_report_reembeds_only_its_changed_passages(
 
     total = len(chunk(read(file), ChunkSettings()))
     assert stats.updated == (HCSS,) and stats.unchanged == (CLINGENDAEL,)
-    assert 1 <= counting.passages == stats.embedded_chunks <= 3 < total
+    assert 1 <= stats.embedded_chunks <= 3 < total
+    assert counting.passages == stats.embedded_chunks + stats.embedded_sentences
     assert read_manifest(path).documents[HCSS].content_hash != ""
 
 
@@ -216,6 +228,23 @@ def test_a_report_that_fails_to_read_keeps_its_indexed_version(
     assert "arctische-veiligheid" in read_manifest(path).documents
 
 
+def test_an_index_from_an_older_version_is_refused_by_search_and_rebuilt_by_ingest(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    path, reports = workspace
+    manifest = path / MANIFEST_FILE
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('"schema_version": 2', '"schema_version": 1'),
+        encoding="utf-8",
+    )
+    with pytest.raises(IndexMismatchError, match="legatus ingest --rebuild"):
+        load(path, embedder)
+    stats = ingest_folder(path, reports, embedder)
+    assert stats.upgraded and stats.written and stats.reused_chunks == 0
+    hits = load(path, embedder).search("Nuclear Planning Group", k=3)
+    assert hits and hits[0].sentence_score is not None
+
+
 def test_rebuild_embeds_everything_again(tmp_path: Path, embedder: Embedder) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -225,7 +254,8 @@ def test_rebuild_embeds_everything_again(tmp_path: Path, embedder: Embedder) -> 
     before = load(path, embedder).search("Arctische strategie", k=3)
     counting = CountingEmbedder(embedder)
     stats = ingest_folder(path, reports, counting, rebuild=True)
-    assert counting.passages == stats.embedded_chunks == first.chunks == stats.chunks
+    assert stats.embedded_chunks == first.chunks == stats.chunks
+    assert counting.passages == stats.embedded_chunks + stats.embedded_sentences
     assert stats.reused_chunks == 0 and stats.written
     after = load(path, embedder).search("Arctische strategie", k=3)
     assert [h.chunk.id for h in after] == [h.chunk.id for h in before]

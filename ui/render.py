@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 from assistant.verify import render as render_sentences
+from assistant.verify import without_footnote_marks
 from index.types import IndexManifest, SearchFilters
 
 BULLETS = "•▪●◦■"
@@ -98,7 +99,7 @@ def _sentence_blocks(sentences: Sequence[AnswerSentence], turn: int) -> list[str
     run: list[str] = []
     items: list[str] = []
     for s in sentences:
-        text = s.text.strip()
+        text = without_footnote_marks(s.text).strip()
         html_ = esc(text.lstrip(BULLETS).strip()) + "".join(marker(turn, n) for n in s.citations)
         if text[:1] in BULLETS:
             if run:
@@ -313,7 +314,7 @@ def briefing_markdown(answer: Answer, scope: str, generated: str) -> str:
             lines += [md_escape(lead), ""]
         for s in answer.sentences:
             marks = "".join(f"[{n}]" for n in s.citations)
-            text = s.text.strip()
+            text = without_footnote_marks(s.text).strip()
             bullet = text[:1] in BULLETS
             lines.append(("- " if bullet else "") + f"{md_escape(text.lstrip(BULLETS))} {marks}")
     else:
