@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.sentences import (
     Candidate,
+    announced_count,
     candidates,
     is_list_item,
     prose_share,
@@ -48,7 +49,7 @@ class ExtractiveAnswerer:
     """
 
     lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
-    margin = 0.035  # sentences within this of the best one are also quoted
+    margin = 0.05  # sentences within this of the best one are also quoted
     duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
     rank_weight = 0.05  # preference for passages the hybrid search ranked higher
     prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
@@ -150,16 +151,19 @@ class ExtractiveAnswerer:
     @staticmethod
     def _with_continuation(pool: list[Candidate], chosen: list[int], best: int) -> list[int]:
         """The best sentence brings the next one of its paragraph: an answer often runs on
-        ("… twee grote hindernissen moet nemen. Het wordt gehinderd door …")."""
-        nxt = best + 1
-        if (
-            nxt < len(pool)
-            and nxt not in chosen
-            and pool[nxt].passage == pool[best].passage
-            and pool[nxt].paragraph == pool[best].paragraph
-        ):
-            return [*chosen, nxt]
-        return chosen
+        ("… twee grote hindernissen moet nemen. Het wordt gehinderd door …"). When it announces
+        a number of things ("twee grote hindernissen", "three options"), it brings that many
+        following sentences of its passage, up to five."""
+        count = announced_count(pool[best].text)
+        out = list(chosen)
+        for nxt in range(best + 1, min(best + 1 + (count or 1), len(pool))):
+            if pool[nxt].passage != pool[best].passage or (
+                not count and pool[nxt].paragraph != pool[best].paragraph
+            ):
+                break
+            if nxt not in out:
+                out.append(nxt)
+        return out
 
     def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
         order = np.argsort(-score)

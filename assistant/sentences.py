@@ -10,6 +10,7 @@ from ingest.units import is_list_item, numbered_units, passage_units
 
 __all__ = [
     "Candidate",
+    "announced_count",
     "candidates",
     "is_list_item",
     "numbered_units",
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 # Colophon and contact lines: never an answer.
-_CONTACT = re.compile(r"@|www\.|https?://|P\.O\. Box|\b\d{4} ?[A-Z]{2}\b|Follow us|Email:")
+_CONTACT = re.compile(r"@|www\.|https?://|P\.O\.|©|\b\d{4} ?[A-Z]{2}\b|Follow us|Email:")
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,23 @@ def question_parts(question: str) -> list[str]:
     parts = [p.strip(" ?,;") for p in _PART_BREAK.split(question)]
     parts = [p for p in parts if tokenize(p)]
     return parts if len(parts) > 1 else []
+
+
+_COUNTS = {
+    "twee": 2, "drie": 3, "vier": 4, "vijf": 5,
+    "two": 2, "three": 3, "four": 4, "five": 5,
+}  # fmt: skip
+_ANNOUNCED = re.compile(rf"\b({'|'.join(_COUNTS)})\s+(?:\w+\s+)?\w+(?:en|s|ies)\b", re.IGNORECASE)
+
+
+def announced_count(sentence: str) -> int:
+    """How many things a sentence announces ("nog twee grote hindernissen" → 2), else 0.
+
+    Example:
+        >>> announced_count("De EU moet nog twee grote hindernissen nemen.")
+        2
+        >>> announced_count("Het rapport noemt three options."), announced_count("Geen telling.")
+        (3, 0)
+    """
+    match = _ANNOUNCED.search(sentence)
+    return _COUNTS[match.group(1).lower()] if match else 0

@@ -40,7 +40,7 @@ class AssistantSettings(BaseModel):
         "the configured OpenAI-compatible endpoint.",
     )
     k: int = Field(8, ge=1, le=50, description="Passages retrieved per question.")
-    max_sentences: int = Field(4, ge=1, le=12, description="Most sentences in an answer.")
+    max_sentences: int = Field(5, ge=1, le=12, description="Most sentences in an answer.")
     max_question_chars: int = Field(
         2000, ge=50, le=20000, description="Longer questions are refused with a message."
     )
