@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
+import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.pipeline import Assistant
@@ -37,6 +38,10 @@ class ModeSearcher:
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         return self.index.search(query, k, filters, mode=self.mode)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The index's stored sentence vectors: the answerer works as in Legatus itself."""
+        return self.index.unit_vectors(chunk_ids)
 
 
 class NaiveLangChainSearcher:

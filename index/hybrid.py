@@ -157,8 +157,9 @@ def merge_neighbours(
     candidates: Sequence[Candidate], chunks: Sequence[Chunk], k: int, size: int, scan: int
 ) -> list[Span]:
     """The first ``k`` spans: a candidate next to a span already taken (same report and section,
-    at most one passage between) joins it while the span stays within ``size`` passages;
-    candidates beyond the first ``scan`` only join spans, they start none.
+    at most one passage between) joins it while the span stays within ``size`` passages, else
+    it starts a span of its own. Once ``k`` spans stand, the candidates up to position ``scan``
+    may still join them; then the scan stops.
 
     Example:
         >>> from ingest.types import Chunk
@@ -166,10 +167,13 @@ def merge_neighbours(
         >>> spans = merge_neighbours([Candidate(r, 1.0) for r in (2, 4, 0)], cs, 2, 3, 10)
         >>> [(s.first, s.last) for s in spans]
         [(2, 4), (0, 0)]
+        >>> spans = merge_neighbours([Candidate(r, 1.0) for r in (0, 1, 2, 3, 4)], cs, 2, 3, 2)
+        >>> [(s.first, s.last) for s in spans]  # all neighbours: scan on until k spans stand
+        [(0, 2), (3, 3)]
     """
     spans: list[Span] = []
     for position, cand in enumerate(candidates):
-        if position >= scan:
+        if position >= scan and len(spans) >= k:
             break
         piece = chunks[cand.row]
         if any(s.first <= cand.row <= s.last for s in spans):
@@ -194,7 +198,9 @@ def merge_neighbours(
 
 
 def join_passages(pieces: Sequence[Chunk]) -> Chunk:
-    """Consecutive passages of one document as one passage (their overlaps counted once).
+    """Consecutive passages of one document as one passage (their overlaps counted once; the
+    whitespace between passages that do not overlap restored as a space or a paragraph break, so
+    the text stays as long as ``end - start``).
 
     Example:
         >>> from ingest.types import Chunk
@@ -212,8 +218,9 @@ def join_passages(pieces: Sequence[Chunk]) -> Chunk:
     for piece in pieces[1:]:
         if piece.start <= end:
             text += piece.text[end - piece.start :]
-        else:
-            text += "\n\n" + piece.text
+        else:  # the whitespace between two passages: a space, or a paragraph break
+            gap = piece.start - end
+            text += (" " if gap == 1 else "\n\n" + " " * (gap - 2)) + piece.text
         end = max(end, piece.end)
     first = pieces[0]
     pages = [p for piece in pieces for p in (piece.page, piece.page_end) if p is not None]

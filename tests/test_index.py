@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,14 @@ from eval.questions import load_questions
 from eval.retrieval_eval import DEV_QUESTIONS, evaluate_retrieval, format_report
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
-from index.hybrid import Candidate, SearchIndex, drop_overlapping, fuse
+from index.hybrid import (
+    Candidate,
+    SearchIndex,
+    drop_overlapping,
+    fuse,
+    join_passages,
+    merge_neighbours,
+)
 from index.lexical import LexicalIndex, guess_language, lexical_texts, neutral_terms, tokenize
 from index.settings import EmbeddingSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest, write_index
@@ -262,6 +270,35 @@ def test_cli_search_without_index_says_what_to_do(tmp_path: Path) -> None:
 
 
 # --- pure logic (no model) -------------------------------------------------------------------
+
+
+def _pieces(sections: Sequence[str]) -> list[Chunk]:
+    """Passages of one document, 10 characters each, overlapping by 2, in these sections."""
+    text = "".join(f"{i:02d}" * 5 for i in range(len(sections) + 1))
+    return [
+        Chunk.create("d", text[8 * i : 8 * i + 10], 8 * i, 8 * i + 10, (s,), title="T", ordinal=i)
+        for i, s in enumerate(sections)
+    ]
+
+
+def test_neighbours_merge_within_a_section_and_up_to_the_size() -> None:
+    pieces = _pieces(["A", "A", "A", "A", "B", "B"])
+    spans = merge_neighbours([Candidate(r, 1.0) for r in (1, 0, 3, 4, 5, 2)], pieces, 3, 3, 6)
+    assert [(s.first, s.last) for s in spans] == [(0, 2), (3, 3), (4, 5)]
+    assert [s.best.row for s in spans] == [1, 3, 4]  # a span keeps its best passage's scores
+    # a run of neighbours fills fewer than k spans within the scan: scanning goes on
+    run = merge_neighbours([Candidate(r, 1.0) for r in range(6)], pieces, 3, 3, 2)
+    assert [(s.first, s.last) for s in run] == [(0, 2), (3, 3), (4, 4)]
+
+
+def test_joined_passages_count_overlaps_once_and_keep_their_length() -> None:
+    a, b, c = _pieces(["A", "A", "A"])
+    joined = join_passages([a, b, c])
+    assert joined.text == a.text + b.text[2:] + c.text[2:]
+    assert len(joined.text) == joined.end - joined.start and joined.start == a.start
+    d = Chunk.create("d", "later", c.end + 1, c.end + 6, ("A",), title="T", ordinal=3)
+    assert join_passages([c, d]).text == c.text + " later"
+    assert join_passages([a]) is a
 
 
 def test_fusion_rewards_agreement_and_keeps_single_retriever_hits() -> None:
