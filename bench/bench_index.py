@@ -221,12 +221,11 @@ def scale_worker(kind: str, n: int, dimension: int) -> dict[str, float]:
     lexical = LexicalIndex(lexical_texts(chunks, settings.lexical_section_context))
     bm25_s = time.perf_counter() - started
     # sentence vectors: SENTENCES_PER_PASSAGE near each passage vector (the bundled mean is 5.4)
-    noise = np.random.default_rng(7).normal(size=(n * SENTENCES_PER_PASSAGE, dimension))
-    sentence_vectors = normalised(
-        np.repeat(vectors, SENTENCES_PER_PASSAGE, axis=0)
-        + 0.5 * noise.astype(np.float32) / np.sqrt(dimension)
-    ).astype(np.float32)
-    del noise
+    sentence_vectors = np.repeat(vectors.astype(np.float32), SENTENCES_PER_PASSAGE, axis=0)
+    sentence_vectors += np.random.default_rng(7).standard_normal(
+        sentence_vectors.shape, dtype=np.float32
+    ) * np.float32(0.5 / np.sqrt(dimension))
+    sentence_vectors /= np.linalg.norm(sentence_vectors, axis=1, keepdims=True)
     sentences = SentenceIndex(sentence_vectors, np.repeat(ids, SENTENCES_PER_PASSAGE))
     docs: dict[str, list[str]] = {}
     for c in chunks:

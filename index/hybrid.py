@@ -277,6 +277,11 @@ class SearchIndex:
             )
         self._lexical = lexical
         self._sentences = sentences or SentenceIndex.empty(dense.dimension)
+        self._sentence_rows = np.fromiter(  # store row of each passage with sentences
+            (self._row_of[int(v)] for v in self._sentences.run_owners),
+            dtype=np.int64,
+            count=len(self._sentences.run_owners),
+        )
 
     @classmethod
     def load(
@@ -410,15 +415,16 @@ class SearchIndex:
         self, vector: np.ndarray, n: int, mask: np.ndarray | None
     ) -> list[tuple[int, float]]:
         """Passages by the cosine of their best-matching sentence, best first."""
-        best = self._sentences.best_per_owner(vector)
-        if not best:
-            return []
-        rows = np.fromiter((self._row_of[v] for v in best), dtype=np.int64, count=len(best))
-        scores = np.fromiter(best.values(), dtype=np.float32, count=len(best))
+        scores = self._sentences.best_per_run(vector)
+        rows = self._sentence_rows
         if mask is not None:
             keep = mask[rows]
             rows, scores = rows[keep], scores[keep]
-        order = np.argsort(-scores, kind="stable")[:n]
+        if len(scores) > n:  # the n best, and any tied with the n-th
+            cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+            keep = scores >= cut
+            rows, scores = rows[keep], scores[keep]
+        order = np.lexsort((rows, -scores))[:n]  # ties: report order
         return [(int(rows[i]), float(scores[i])) for i in order]
 
     def _hit(self, span: Span, rank: int) -> Hit:

@@ -10,9 +10,9 @@ unit's vector can be looked up by its text. Vectors are stored as float16 (half 
 cosine changes by less than 1e-3) and held as float32 in memory.
 
 Example:
-    >>> idx = SentenceIndex(np.eye(2, dtype=np.float32), np.array([7, 9]))
-    >>> idx.best_per_owner(np.array([0.0, 1.0], dtype=np.float32))
-    {7: 0.0, 9: 1.0}
+    >>> idx = SentenceIndex(np.eye(3, dtype=np.float32), np.array([7, 7, 9]))
+    >>> idx.run_owners.tolist(), idx.best_per_run(np.array([0.0, 1.0, 0.5])).tolist()
+    ([7, 9], [1.0, 0.5])
 """
 
 from __future__ import annotations
@@ -40,14 +40,17 @@ class SentenceIndex:
             raise ValueError(f"{len(vectors)} vectors but {len(owners)} owners")
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.owners = np.asarray(owners, dtype=np.int64)
-        ids, first, inverse, counts = np.unique(
-            self.owners, return_index=True, return_inverse=True, return_counts=True
-        )
-        self._ids = ids
-        self._inverse = inverse
+        # one run of consecutive rows per passage
+        starts = np.flatnonzero(np.diff(self.owners)) + 1 if len(self.owners) else self.owners
+        self.starts = np.concatenate([[0], starts]).astype(np.int64) if len(self.owners) else starts
+        self.run_owners = self.owners[self.starts]
+        ends = np.append(self.starts[1:], len(self.owners))
         self._span = {
-            int(i): (int(f), int(f + c)) for i, f, c in zip(ids, first, counts, strict=True)
+            int(o): (int(a), int(b))
+            for o, a, b in zip(self.run_owners, self.starts, ends, strict=True)
         }
+        if len(self._span) != len(self.run_owners):
+            raise ValueError("a passage's sentence vectors are not in consecutive rows")
 
     def __len__(self) -> int:
         return len(self.owners)
@@ -61,14 +64,13 @@ class SentenceIndex:
         start, end = self._span.get(owner, (0, 0))
         return self.vectors[start:end]
 
-    def best_per_owner(self, query: np.ndarray) -> dict[int, float]:
-        """For each passage, the cosine of its best-matching unit with the query vector."""
+    def best_per_run(self, query: np.ndarray) -> np.ndarray:
+        """For each passage (in the order of ``run_owners``), the cosine of its best-matching
+        unit with the query vector."""
         if not len(self.owners):
-            return {}
+            return np.zeros(0, dtype=np.float32)
         sims = self.vectors @ query.astype(np.float32, copy=False)
-        best = np.full(len(self._ids), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._inverse, sims)
-        return dict(zip(self._ids.tolist(), best.tolist(), strict=True))
+        return np.maximum.reduceat(sims, self.starts)
 
     def unit_vectors(self, piece: Chunk, owner: int) -> dict[str, np.ndarray]:
         """Unit text → vector for one stored passage (empty if its rows do not match its units)."""
@@ -96,7 +98,10 @@ class SentenceIndex:
             raise IndexCorruptError(f"{file}: unreadable sentence vectors ({exc})") from exc
         if vectors.ndim != 2 or (len(vectors) and vectors.shape[1] != dimension):
             raise IndexCorruptError(f"{file}: sentence vectors of shape {vectors.shape}")
-        return cls(vectors.astype(np.float32), owners)
+        try:
+            return cls(vectors.astype(np.float32), owners)
+        except ValueError as exc:
+            raise IndexCorruptError(f"{file}: {exc}") from exc
 
 
 def chunk_units(chunks: Sequence[Chunk]) -> list[list[str]]:
