@@ -62,8 +62,11 @@ def test_json_shape_is_the_documented_one(dev_answers) -> None:
     assert {"n", "chunk_id", "report", "title", "section", "page", "text"} <= set(
         data["citations"][0]
     )
-    assert {"chunk_id", "text", "score"} <= set(data["retrieved"][0])
+    assert {"chunk_id", "text", "score", "parts"} <= set(data["retrieved"][0])
     assert [r["rank"] for r in data["retrieved"]] == sorted(r["rank"] for r in data["retrieved"])
+    # a merged passage names the stored passages it spans; a single one names itself
+    for row in data["retrieved"]:
+        assert row["parts"] and (len(row["parts"]) > 1 or row["parts"] == [row["chunk_id"]])
 
 
 def test_english_question_finds_dutch_evidence(dev_answers) -> None:

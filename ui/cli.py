@@ -183,10 +183,11 @@ def _update_index(
 SEARCH_JSON_FIELDS = (
     "rank", "score", "dense_score", "lexical_score", "chunk_id", "report", "title", "publisher",
     "date", "section", "section_path", "page_ref", "page", "page_end", "page_label",
-    "section_page", "start", "end", "text",
+    "section_page", "start", "end", "parts", "text",
 )  # fmt: skip
 """``page_ref`` is the page to cite: the printed label, else the physical page, else the page where
-the section starts (from the table of contents); null when none is known."""
+the section starts (from the table of contents); null when none is known. ``parts``: the stored
+passages a result spans (neighbours merged into one result), or just its own id."""
 
 
 @app.command("search")
@@ -266,7 +267,7 @@ def _hit_json(hit: Hit) -> dict[str, object]:
         "section_path": list(c.section), "page_ref": hit.page, "page": c.page,
         "page_end": c.page_end,
         "page_label": c.page_label, "section_page": c.section_page, "start": c.start,
-        "end": c.end, "text": c.text,
+        "end": c.end, "parts": list(hit.parts or (c.id,)), "text": c.text,
     }  # fmt: skip
     return row
 
