@@ -70,6 +70,7 @@ class ExtractiveAnswerer:
         self.idf = idf
         self.max_sentences = max_sentences
         self.stored = stored
+        self._unseen_weight = max(idf.values(), default=1.0)  # a term the reports never use
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _vectors(self, texts: Sequence[str], passages: Sequence[Passage] = ()) -> np.ndarray:
@@ -77,7 +78,7 @@ class ExtractiveAnswerer:
         since passages recur across questions in a session."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing and self.stored is not None and passages:
-            known = self.stored([part for p in passages for part in p.parts or (p.chunk_id,)])
+            known = self.stored([part for p in passages for part in p.part_ids])
             for text in missing:
                 if text in known:
                     self._cache[text] = known[text]
@@ -105,14 +106,13 @@ class ExtractiveAnswerer:
         asks = np.array([c.text.rstrip("*” ").endswith("?") for c in pool], dtype=float)
         bias = self.rank_weight * prior - self.list_penalty * listy - self.question_penalty * asks
 
-        def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, set[str]]:
-            terms = set(tokenize(text))
-            weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
-            overlap = np.array([term_overlap(terms, c.text, weights) for c in pool])
+        def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+            weights = {t: self.idf.get(t, self._unseen_weight) for t in set(tokenize(text))}
+            overlap = np.array([term_overlap(set(weights), c.text, weights) for c in pool])
             similarity = vectors @ query
-            return similarity + self.lexical_weight * overlap + bias, similarity, terms
+            return similarity + self.lexical_weight * overlap + bias, similarity, weights
 
-        score, similarity, terms = scores(focus, queries[0])
+        score, similarity, weights = scores(focus, queries[0])
         chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
         best = int(np.argmax(score))
         chosen = self._with_continuation(pool, chosen, best)
@@ -121,8 +121,7 @@ class ExtractiveAnswerer:
             part_best = int(np.argmax(scores(part, query)[0]))
             if part_best not in chosen:
                 chosen = self._with_announced_lists(pool, [*chosen, part_best])
-        weights = {t: self.idf.get(t, max(self.idf.values(), default=1.0)) for t in terms}
-        coverage = term_overlap(terms, passages[pool[best].passage].text, weights)
+        coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences = tuple(
             DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,))
             for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position))

@@ -40,7 +40,7 @@ def hit_to_document(hit: Hit) -> Document:
             "dense_score": hit.dense_score,
             "lexical_score": hit.lexical_score,
             "rank": hit.rank,
-            "parts": list(hit.parts or (chunk.id,)),
+            "parts": list(hit.part_ids),
         },
     )
 
@@ -61,7 +61,7 @@ def document_to_passage(doc: Document) -> Passage:
         page_end=m.get("page_end"),
         page_label=m.get("page_label"),
         section_page=m.get("section_page"),
-        parts=tuple(m.get("parts") or (m["chunk_id"],)),
+        parts=tuple(m.get("parts", ())),
     )
 
 

@@ -48,6 +48,11 @@ class Passage:
     parts: tuple[str, ...] = ()  # stored passages merged into this one (index.hybrid)
 
     @property
+    def part_ids(self) -> tuple[str, ...]:
+        """The stored passages this one covers: its ``parts``, or itself."""
+        return self.parts or (self.chunk_id,)
+
+    @property
     def location(self) -> str:
         """``p. 12`` (``pp. 12–13`` across pages) for paged sources, ``section from p. 16`` when
         only its start is known."""
@@ -176,7 +181,7 @@ def _passage_json(p: Passage) -> dict[str, Any]:
         "page_end": p.page_end,
         "page_label": p.page_label,
         "section_page": p.section_page,
-        "parts": list(p.parts or (p.chunk_id,)),
+        "parts": list(p.part_ids),
         "rank": p.rank,
         "score": round(p.score, 6),
         "text": p.text,

@@ -178,16 +178,13 @@ def merge_neighbours(
         piece = chunks[cand.row]
         if any(s.first <= cand.row <= s.last for s in spans):
             continue
-        for span in spans:
-            ends = chunks[span.first], chunks[span.last]
+        for span in spans:  # a span lies in one section of one report
+            head = chunks[span.first]
             first, last = min(span.first, cand.row), max(span.last, cand.row)
             if (
-                ends[0].doc_id == piece.doc_id
-                and ends[0].section == piece.section
-                and ends[1].section == piece.section
+                (head.doc_id, head.section) == (piece.doc_id, piece.section)
                 and span.first - 2 <= cand.row <= span.last + 2
                 and last - first < size
-                and all(chunks[r].doc_id == piece.doc_id for r in (first, last))
             ):
                 span.first, span.last = first, last
                 break

@@ -40,9 +40,10 @@ class SentenceIndex:
             raise ValueError(f"{len(vectors)} vectors but {len(owners)} owners")
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.owners = np.asarray(owners, dtype=np.int64)
-        # one run of consecutive rows per passage
-        starts = np.flatnonzero(np.diff(self.owners)) + 1 if len(self.owners) else self.owners
-        self.starts = np.concatenate([[0], starts]).astype(np.int64) if len(self.owners) else starts
+        # one run of consecutive rows per passage: where the owner changes
+        new_owner = np.ones(len(self.owners), dtype=bool)
+        new_owner[1:] = self.owners[1:] != self.owners[:-1]
+        self.starts = np.flatnonzero(new_owner)
         self.run_owners = self.owners[self.starts]
         ends = np.append(self.starts[1:], len(self.owners))
         self._span = {

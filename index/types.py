@@ -110,6 +110,11 @@ class Hit:
     parts: tuple[str, ...] = ()  # ids of the stored passages merged into ``chunk``
 
     @property
+    def part_ids(self) -> tuple[str, ...]:
+        """The stored passages this hit covers: its ``parts``, or its own passage."""
+        return self.parts or (self.chunk.id,)
+
+    @property
     def page(self) -> str | None:
         """Where to look: the printed page label, else the physical page, else the page where
         the section starts (from a table of contents), else None."""

@@ -267,7 +267,7 @@ def _hit_json(hit: Hit) -> dict[str, object]:
         "section_path": list(c.section), "page_ref": hit.page, "page": c.page,
         "page_end": c.page_end,
         "page_label": c.page_label, "section_page": c.section_page, "start": c.start,
-        "end": c.end, "parts": list(hit.parts or (c.id,)), "text": c.text,
+        "end": c.end, "parts": list(hit.part_ids), "text": c.text,
     }  # fmt: skip
     return row
 
