@@ -3,7 +3,9 @@
 It picks the sentences of the retrieved passages that best answer the question, by embedding
 similarity to the question (the same multilingual model as search, so an English question finds
 Dutch sentences) plus the weight of question terms they contain, and returns them in reading
-order, each citing its passage.
+order, each citing its passage. A sentence's similarity blends its own vector with its context
+vector (the sentence read after the one before it, see index.sentences), so a sentence that
+answers only in context ("Momenteel heeft de luchtmacht de Cougar …") is not passed over.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from assistant.sentences import (
     Candidate,
     announced_count,
     candidates,
+    footnote_marks,
+    is_footnote,
     is_list_item,
     prose_share,
     question_parts,
@@ -49,6 +53,7 @@ class ExtractiveAnswerer:
     """
 
     lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
+    context_weight = 0.2  # share of a sentence's similarity taken from its context vector
     margin = 0.05  # sentences within this of the best one are also quoted
     duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
     rank_weight = 0.05  # preference for passages the hybrid search ranked higher
@@ -56,6 +61,7 @@ class ExtractiveAnswerer:
     list_penalty = 0.03
     question_penalty = 0.05
     list_items = 12  # most list items an announcing sentence brings along
+    footnote_units = 3  # most sentences of a footnote quoted with the sentence that cites it
 
     def __init__(
         self,
@@ -64,8 +70,9 @@ class ExtractiveAnswerer:
         max_sentences: int = 4,
         stored: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
     ) -> None:
-        """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences
-        (``SearchIndex.unit_vectors``); sentences it lacks are embedded here."""
+        """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
+        each a ``(2, dimension)`` array of its vector and context vector
+        (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context."""
         self.embedder = embedder
         self.idf = idf
         self.max_sentences = max_sentences
@@ -74,8 +81,9 @@ class ExtractiveAnswerer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _vectors(self, texts: Sequence[str], passages: Sequence[Passage] = ()) -> np.ndarray:
-        """Sentence vectors: the index's own where it has them, else embedded here; cached,
-        since passages recur across questions in a session."""
+        """Sentence and context vectors, ``(len(texts), 2, dimension)``: the index's own where it
+        has them, else embedded here (the context vector then repeats the sentence's own);
+        cached, since passages recur across questions in a session."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing and self.stored is not None and passages:
             known = self.stored([part for p in passages for part in p.part_ids])
@@ -85,7 +93,7 @@ class ExtractiveAnswerer:
             missing = [t for t in missing if t not in self._cache]
         if missing:
             for text, vector in zip(missing, self.embedder.encode_passages(missing), strict=True):
-                self._cache[text] = vector
+                self._cache[text] = np.stack([vector, vector])
             while len(self._cache) > 20_000:
                 self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts])
@@ -97,7 +105,8 @@ class ExtractiveAnswerer:
         focus = without_people(question)
         parts = question_parts(focus)
         queries = self.embedder.encode_queries([focus, *parts])
-        vectors = self._vectors([c.text for c in pool], passages)
+        both = self._vectors([c.text for c in pool], passages)
+        vectors, context = both[:, 0], both[:, 1]
         prior = np.array([1.0 / math.sqrt(passages[c.passage].rank) for c in pool])
         # Name lists, bylines and table headers resemble a question about the people or
         # things they name without answering it.
@@ -109,8 +118,9 @@ class ExtractiveAnswerer:
         def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
             weights = {t: self.idf.get(t, self._unseen_weight) for t in set(tokenize(text))}
             overlap = np.array([term_overlap(set(weights), c.text, weights) for c in pool])
-            similarity = vectors @ query
-            return similarity + self.lexical_weight * overlap + bias, similarity, weights
+            own = vectors @ query
+            similarity = (1 - self.context_weight) * own + self.context_weight * (context @ query)
+            return similarity + self.lexical_weight * overlap + bias, own, weights
 
         score, similarity, weights = scores(focus, queries[0])
         chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
@@ -121,6 +131,7 @@ class ExtractiveAnswerer:
             part_best = int(np.argmax(scores(part, query)[0]))
             if part_best not in chosen:
                 chosen = self._with_announced_lists(pool, [*chosen, part_best])
+        chosen = self._with_footnotes(pool, chosen, passages)
         coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences = tuple(
             DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,))
@@ -145,6 +156,36 @@ class ExtractiveAnswerer:
                 if j not in out:
                     out.append(j)
                 j += 1
+        return out
+
+    def _with_footnotes(
+        self, pool: list[Candidate], chosen: list[int], passages: Sequence[Passage]
+    ) -> list[int]:
+        """A chosen sentence with a footnote marker ("… worth the cost.”⁵") brings the footnote
+        when a retrieved passage of the same report holds it: often the source and date a
+        reader asks for ("…, 10 juni 2011."). The nearest footnote after the sentence wins."""
+        out = list(chosen)
+        for i in chosen:
+            doc = passages[pool[i].passage].doc_id
+            for number in footnote_marks(pool[i].text):
+                notes = [
+                    j
+                    for j, c in enumerate(pool)
+                    if passages[c.passage].doc_id == doc
+                    and is_footnote(c.text, number)
+                    and (j == 0 or (pool[j - 1].passage, pool[j - 1].paragraph)
+                         != (c.passage, c.paragraph))
+                ]  # fmt: skip
+                if not notes:
+                    continue
+                note = min(notes, key=lambda j: (j < i, abs(j - i)))
+                rest = (
+                    j
+                    for j in range(note, min(note + self.footnote_units, len(pool)))
+                    if (pool[j].passage, pool[j].paragraph)
+                    == (pool[note].passage, pool[note].paragraph)
+                )
+                out.extend(j for j in rest if j not in out)
         return out
 
     @staticmethod

@@ -129,14 +129,20 @@ class Verifier:
 _FOOTNOTE_MARK = re.compile(r"(?<=\S)\[\d{1,3}\]|^\s*\[\d{1,3}\]\s*")
 
 
+_LINK = re.compile(r"\[([^\[\]]+)\]\([^()\s]*\)")
+
+
 def without_footnote_marks(text: str) -> str:
-    """The sentence as an answer shows it: without the report's own footnote markers.
+    """The sentence as an answer shows it: without the report's own footnote markers, and with
+    Markdown links (kept in passages converted from HTML) shown as their text.
 
     Example:
         >>> without_footnote_marks("[3] Zie ook het rapport.[4]")
         'Zie ook het rapport.'
+        >>> without_footnote_marks("5 Atlantic Council, [‘Speech by Robert Gates’](#), 2011.")
+        '5 Atlantic Council, ‘Speech by Robert Gates’, 2011.'
     """
-    return _FOOTNOTE_MARK.sub("", text)
+    return _FOOTNOTE_MARK.sub("", _LINK.sub(r"\1", text))
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:

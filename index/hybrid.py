@@ -364,8 +364,9 @@ class SearchIndex:
         ]
 
     def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Sentence text → stored vector for the sentences of these stored passages (a merged
-        passage's ``Hit.parts``), so that an answerer need not embed them again."""
+        """Sentence text → stored vector and context vector (a ``(2, dimension)`` array) for the
+        sentences of these stored passages (a merged passage's ``Hit.parts``), so that an
+        answerer need not embed them again."""
         out: dict[str, np.ndarray] = {}
         for chunk_id in chunk_ids:
             row = self._rows_by_id.get(chunk_id)

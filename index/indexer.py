@@ -32,7 +32,7 @@ from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
 from index.hybrid import check_embedding, embedding_info, lexical_info
 from index.lexical import LexicalIndex, lexical_texts
-from index.sentences import SentenceIndex, chunk_units
+from index.sentences import SentenceIndex, chunk_units, context_texts
 from index.settings import IndexSettings
 from index.store import read_index, write_index, writer_lock
 from index.types import (
@@ -75,7 +75,7 @@ class IndexStats:
     seconds: float = 0.0
     written: bool = False  # False when nothing changed and the folder was left alone
     dense_kind: str = ""
-    embedded_sentences: int = 0
+    embedded_sentences: int = 0  # sentence texts embedded: units and their two-unit windows
     upgraded: bool = False  # the old folder was written by another Legatus version: rebuilt
 
 
@@ -157,7 +157,9 @@ def update_index(
                 dense_kind=old.manifest.dense.kind,
             )  # fmt: skip
         units = chunk_units(embed)
-        unique_units = list(dict.fromkeys(u for group in units for u in group))
+        # unit texts and the two-unit windows of the context vectors, each embedded once
+        windows = (t for group in units for t in context_texts(group) if t is not None)
+        unique_units = list(dict.fromkeys([*(u for group in units for u in group), *windows]))
         vectors = _embed([c.embedding_text() for c in embed] + unique_units, embedder, progress)
         unit_vectors = dict(zip(unique_units, vectors[len(embed) :], strict=True))
         vectors = vectors[: len(embed)]
@@ -369,28 +371,34 @@ def _sentences(
     unit_vectors: Mapping[str, np.ndarray],
     embedder: Embedder,
 ) -> SentenceIndex:
-    """The sentence vectors of all passages, in store order: a reused passage takes its donor's
-    rows (same text, same sentences), a new one the vectors just made."""
+    """The sentence and context vectors of all passages, in store order: a reused passage takes
+    its donor's rows (same text, same sentences), a new one the vectors just made."""
     donors = {c.id: donor for c, donor in reuse}
     fresh = {c.id: group for c, group in zip(embed, units, strict=True)}
     blocks: list[np.ndarray] = []
+    context: list[np.ndarray] = []
     owners: list[np.ndarray] = []
+    empty = np.zeros((0, embedder.dimension), dtype=np.float32)
     for piece in chunks:
         if piece.id in fresh:
             group = fresh[piece.id]
-            rows = (
-                np.stack([unit_vectors[u] for u in group])
+            rows = np.stack([unit_vectors[u] for u in group]) if group else empty
+            windows = context_texts(group)
+            around = (
+                np.stack([unit_vectors[w or u] for u, w in zip(group, windows, strict=True)])
                 if group
-                else np.zeros((0, embedder.dimension), dtype=np.float32)
+                else empty
             )
         else:
             assert old is not None  # only passages of an existing index are reused
-            rows = old.sentences.rows_of(vector_id(donors[piece.id]))
+            owner = vector_id(donors[piece.id])
+            rows, around = old.sentences.rows_of(owner), old.sentences.context_rows_of(owner)
         blocks.append(rows)
+        context.append(around)
         owners.append(np.full(len(rows), vector_id(piece.id), dtype=np.int64))
     if not blocks:
         return SentenceIndex.empty(embedder.dimension)
-    return SentenceIndex(np.concatenate(blocks), np.concatenate(owners))
+    return SentenceIndex(np.concatenate(blocks), np.concatenate(owners), np.concatenate(context))
 
 
 def _manifest(

@@ -5,6 +5,11 @@ passage can rank it low. Search therefore also ranks passages by their best-matc
 (a third ranking fused with the passage vectors and BM25), and the extractive answerer reuses these
 vectors instead of embedding the retrieved passages' sentences for every question.
 
+Each unit also has a *context vector*: the embedding of the unit read together with the unit before
+it in its passage (a passage's first unit takes its own vector). A sentence such as "Momenteel heeft
+de luchtmacht de Cougar …" says what it answers only with the sentence before it ("… bedoeld om de
+huidige generatie helikopters te vervangen"); the answerer blends the two similarities.
+
 Units are cut by :func:`ingest.units.passage_units`, the same function the answerer uses, so a
 unit's vector can be looked up by its text. Vectors are stored as float16 (half the disk; the
 cosine changes by less than 1e-3) and held as float32 in memory.
@@ -13,6 +18,8 @@ Example:
     >>> idx = SentenceIndex(np.eye(3, dtype=np.float32), np.array([7, 7, 9]))
     >>> idx.run_owners.tolist(), idx.best_per_run(np.array([0.0, 1.0, 0.5])).tolist()
     ([7, 9], [1.0, 0.5])
+    >>> context_texts(["Eén.", "Twee.", "Drie."])
+    [None, 'Eén. Twee.', 'Twee. Drie.']
 """
 
 from __future__ import annotations
@@ -30,15 +37,23 @@ SENTENCES_FILE = "sentences.npz"
 
 
 class SentenceIndex:
-    """Unit vectors (rows) and the vector id of the passage each belongs to.
+    """Unit vectors (rows), their context vectors, and the vector id of the passage each belongs to.
 
     A passage's units occupy consecutive rows, in the order :func:`passage_units` gives them.
+    ``context`` defaults to the unit vectors themselves (no context).
     """
 
-    def __init__(self, vectors: np.ndarray, owners: np.ndarray) -> None:
+    def __init__(
+        self, vectors: np.ndarray, owners: np.ndarray, context: np.ndarray | None = None
+    ) -> None:
         if len(vectors) != len(owners):
             raise ValueError(f"{len(vectors)} vectors but {len(owners)} owners")
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.context = (
+            self.vectors if context is None else np.ascontiguousarray(context, dtype=np.float32)
+        )
+        if self.context.shape != self.vectors.shape:
+            raise ValueError(f"context vectors {self.context.shape} != {self.vectors.shape}")
         self.owners = np.asarray(owners, dtype=np.int64)
         # one run of consecutive rows per passage: where the owner changes
         new_owner = np.ones(len(self.owners), dtype=bool)
@@ -65,6 +80,11 @@ class SentenceIndex:
         start, end = self._span.get(owner, (0, 0))
         return self.vectors[start:end]
 
+    def context_rows_of(self, owner: int) -> np.ndarray:
+        """The context vectors of one passage's units (empty if it has none)."""
+        start, end = self._span.get(owner, (0, 0))
+        return self.context[start:end]
+
     def best_per_run(self, query: np.ndarray) -> np.ndarray:
         """For each passage (in the order of ``run_owners``), the cosine of its best-matching
         unit with the query vector."""
@@ -74,16 +94,22 @@ class SentenceIndex:
         return np.maximum.reduceat(sims, self.starts)
 
     def unit_vectors(self, piece: Chunk, owner: int) -> dict[str, np.ndarray]:
-        """Unit text → vector for one stored passage (empty if its rows do not match its units)."""
+        """Unit text → its vector and context vector (a ``(2, dimension)`` array) for one stored
+        passage; empty if its rows do not match its units."""
         units = passage_units(piece.text)
-        rows = self.rows_of(owner)
+        rows, context = self.rows_of(owner), self.context_rows_of(owner)
         if len(rows) != len(units):
             return {}
-        return dict(zip(units, rows, strict=True))
+        return {u: np.stack([r, c]) for u, r, c in zip(units, rows, context, strict=True)}
 
     def save(self, file: Path) -> None:
         with file.open("wb") as handle:
-            np.savez(handle, vectors=self.vectors.astype(np.float16), owners=self.owners)
+            np.savez(
+                handle,
+                vectors=self.vectors.astype(np.float16),
+                context=self.context.astype(np.float16),
+                owners=self.owners,
+            )
 
     @classmethod
     def load(cls, file: Path, dimension: int) -> SentenceIndex:
@@ -94,13 +120,13 @@ class SentenceIndex:
         """
         try:
             with np.load(file) as data:
-                vectors, owners = data["vectors"], data["owners"]
+                vectors, context, owners = data["vectors"], data["context"], data["owners"]
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorruptError(f"{file}: unreadable sentence vectors ({exc})") from exc
         if vectors.ndim != 2 or (len(vectors) and vectors.shape[1] != dimension):
             raise IndexCorruptError(f"{file}: sentence vectors of shape {vectors.shape}")
         try:
-            return cls(vectors.astype(np.float32), owners)
+            return cls(vectors.astype(np.float32), owners, context.astype(np.float32))
         except ValueError as exc:
             raise IndexCorruptError(f"{file}: {exc}") from exc
 
@@ -108,3 +134,9 @@ class SentenceIndex:
 def chunk_units(chunks: Sequence[Chunk]) -> list[list[str]]:
     """The units of each passage, as the sentence index stores them."""
     return [passage_units(piece.text) for piece in chunks]
+
+
+def context_texts(units: Sequence[str]) -> list[str | None]:
+    """What each unit's context vector embeds: the unit after the one before it in its passage;
+    None for the first unit (its context vector is its own vector)."""
+    return [None if i == 0 else f"{units[i - 1]} {unit}" for i, unit in enumerate(units)]

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingest.settings import ChunkSettings
 from ingest.types import Chunk, DocumentMeta
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the index folder layout; a folder written with another version is refused by
-search and rebuilt by ``legatus ingest``. 2: sentence vectors (sentences.npz)."""
+search and rebuilt by ``legatus ingest``. 2: sentence vectors (sentences.npz); 3: their context
+vectors."""
 
 
 class SearchIndexError(Exception):

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assistant.followup import needs_context, rewrite_followup
 from assistant.pipeline import Assistant, clean_question
 from assistant.refusal import lacks_quantity, missing_terms, specific_terms
+from assistant.sentences import footnote_marks, is_footnote
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
 from assistant.verify import Verifier, render
@@ -53,6 +54,23 @@ def test_unanswerable_questions_are_refused_in_their_language(dev_answers) -> No
 def test_few_answerable_questions_are_refused(dev_answers) -> None:
     answerable = [a for c, a in dev_answers.values() if c.doc != "none"]
     assert sum(a.refused for a in answerable) <= 0.1 * len(answerable)
+
+
+def test_a_quoted_sentence_brings_its_footnote(dev_answers) -> None:
+    _, answer = dev_answers["D004"]  # the Gates quote, whose footnote dates the speech
+    texts = [s.text for s in answer.sentences]
+    quote = next(i for i, t in enumerate(texts) if "worth the cost" in t)
+    assert texts[quote + 1].startswith("5 Atlantic Council") and "10 juni 2011" in texts[quote + 1]
+    assert answer.sentences[quote + 1].citations == answer.sentences[quote].citations
+    assert "[‘Text of Speech by Robert Gates on the Future of NATO’](#)" not in answer.answer
+    assert "on the Future of NATO’, 10 juni 2011. [" in answer.answer
+
+
+def test_footnote_markers_and_footnotes_are_recognised() -> None:
+    assert footnote_marks("… worth the cost.”*⁵ Zie ook¹²: en 10⁶ euro.") == ["5", "12"]
+    assert footnote_marks("In 2011 zei hij het al [3].") == []
+    assert is_footnote("5 Atlantic Council, ‘Speech’, 10 juni 2011.", "5")
+    assert not is_footnote("52 F-35A toestellen.", "5") and not is_footnote("5", "5")
 
 
 def test_json_shape_is_the_documented_one(dev_answers) -> None:

@@ -21,9 +21,10 @@ from index.dense import vector_id
 from index.embedding import Embedder
 from index.hybrid import SearchIndex
 from index.indexer import IndexStats, update_index
+from index.sentences import context_texts
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest
-from index.types import IndexMismatchError, SearchFilters
+from index.types import SCHEMA_VERSION, IndexMismatchError, SearchFilters
 from ingest import chunk, discover, read, read_batch
 from ingest.settings import ChunkSettings
 from ingest.units import passage_units
@@ -131,12 +132,14 @@ def test_adding_a_report_embeds_only_its_passages(
     _, old_chunks, _, _, old_sentences = read_index(path)
     (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
     new = chunk(read(reports / "arctische-veiligheid.md"), ChunkSettings())
-    new_sentences = len({u for piece in new for u in passage_units(piece.text)})
+    units = [passage_units(piece.text) for piece in new]
+    windows = {w for group in units for w in context_texts(group) if w}
+    new_sentences = len({u for group in units for u in group} | windows)
     counting = CountingEmbedder(embedder)
 
     stats = ingest_folder(path, reports, counting)
 
-    # the new report's passages and sentences are embedded, nothing else
+    # the new report's passages, sentences and sentence windows are embedded, nothing else
     assert stats.embedded_chunks == len(new) and stats.embedded_sentences == new_sentences > 0
     assert counting.passages == len(new) + new_sentences
     assert stats.reused_chunks == before and stats.added == ("arctische-veiligheid",)
@@ -145,6 +148,8 @@ def test_adding_a_report_embeds_only_its_passages(
     for piece in old_chunks[::40]:
         owner = vector_id(piece.id)
         assert np.array_equal(sentences.rows_of(owner), old_sentences.rows_of(owner))
+        context = sentences.context_rows_of(owner)
+        assert np.array_equal(context, old_sentences.context_rows_of(owner))
     assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
     hits = load(path, embedder).search("Welke Arctische strategie ontbreekt voor Nederland?", k=3)
     assert hits[0].chunk.doc_id == "arctische-veiligheid"
@@ -234,7 +239,9 @@ def test_an_index_from_an_older_version_is_refused_by_search_and_rebuilt_by_inge
     path, reports = workspace
     manifest = path / MANIFEST_FILE
     manifest.write_text(
-        manifest.read_text(encoding="utf-8").replace('"schema_version": 2', '"schema_version": 1'),
+        manifest.read_text(encoding="utf-8").replace(
+            f'"schema_version": {SCHEMA_VERSION}', f'"schema_version": {SCHEMA_VERSION - 1}'
+        ),
         encoding="utf-8",
     )
     with pytest.raises(IndexMismatchError, match="legatus ingest --rebuild"):

@@ -39,6 +39,7 @@ from index.types import (
 )
 from ingest.settings import ChunkSettings
 from ingest.types import Chunk, DocumentMeta
+from ingest.units import passage_units
 from ui.cli import SEARCH_JSON_FIELDS, app
 
 CLINGENDAEL = "clingendael-state-of-the-union-2026"
@@ -197,6 +198,25 @@ def test_hits_carry_passage_metadata_and_scores(bundled_search_index: SearchInde
     assert all(part.text in top.chunk.text for part in parts)
     if len(parts) == 1:
         assert parts[0] == top.chunk
+
+
+def test_sentence_and_context_vectors_are_stored_per_passage(
+    bundled_index_path: Path, bundled_search_index: SearchIndex, embedder: Embedder
+) -> None:
+    _, chunks, _, _, sentences = read_index(bundled_index_path)
+    piece = next(c for c in chunks if len(passage_units(c.text)) >= 3)
+    units = passage_units(piece.text)
+    rows = sentences.rows_of(vector_id(piece.id))
+    context = sentences.context_rows_of(vector_id(piece.id))
+    assert len(rows) == len(context) == len(units)
+    fresh = embedder.encode_passages([units[0], units[1], f"{units[0]} {units[1]}"])
+    # float16 on disk: the cosine with a fresh embedding stays within 1e-3
+    assert float(rows[0] @ fresh[0]) > 0.999 and float(rows[1] @ fresh[1]) > 0.999
+    assert np.array_equal(context[0], rows[0])  # the first unit has no context before it
+    assert float(context[1] @ fresh[2]) > 0.999  # the second read after the first
+    stored = bundled_search_index.unit_vectors([piece.id])
+    assert stored[units[1]].shape == (2, embedder.dimension)
+    assert np.array_equal(stored[units[1]], np.stack([rows[1], context[1]]))
 
 
 def test_neighbouring_passages_come_back_merged(bundled_search_index: SearchIndex) -> None:
