@@ -26,6 +26,7 @@ GATED_METRICS = (
     "recall_all@5",
     "mrr",
     "citation_precision",
+    "key_fact_recall",
     "refusal_accuracy",
     "false_refusal_rate",
 )
