@@ -52,12 +52,31 @@ def candidates(passages: list[str]) -> list[Candidate]:
 
 
 def term_overlap(question_terms: set[str], text: str, weights: dict[str, float]) -> float:
-    """Share of the question's term weight that ``text`` contains (0..1)."""
+    """Share of the question's term weight that ``text`` contains (0..1).
+
+    A long question term also counts when the text has its head: a Dutch compound or inflection
+    begins with it ("helikoptertypes" is met by "helikopter", "hervormd" by "hervorming",
+    whose stem is "hervorm").
+
+    Example:
+        >>> term_overlap({"helikoptertype"}, "De marine heeft een helikopter.", {})
+        1.0
+    """
     if not question_terms:
         return 0.0
     terms = set(tokenize(text))
+    heads = [t for t in terms if len(t) >= _HEAD_CHARS]
     total = sum(weights.get(t, 1.0) for t in question_terms)
-    return sum(weights.get(t, 1.0) for t in question_terms & terms) / total
+    met = (
+        t
+        for t in question_terms
+        if t in terms or (len(t) >= _COMPOUND_CHARS and any(t.startswith(h) for h in heads))
+    )
+    return sum(weights.get(t, 1.0) for t in met) / total
+
+
+_COMPOUND_CHARS = 7  # a question term this long may be met by its head ...
+_HEAD_CHARS = 5  # ... of at least this many characters
 
 
 def prose_share(text: str) -> float:

@@ -11,11 +11,12 @@ from typer.testing import CliRunner
 from assistant.followup import needs_context, rewrite_followup
 from assistant.pipeline import Assistant, clean_question
 from assistant.refusal import lacks_quantity, missing_terms, specific_terms
-from assistant.sentences import footnote_marks, is_footnote
+from assistant.sentences import footnote_marks, is_footnote, term_overlap
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
 from assistant.verify import Verifier, render
 from index.indexer import update_index
+from index.lexical import tokenize
 from index.types import SearchFilters
 from ingest import discover, read_batch
 from ingest.settings import ChunkSettings
@@ -71,6 +72,14 @@ def test_footnote_markers_and_footnotes_are_recognised() -> None:
     assert footnote_marks("In 2011 zei hij het al [3].") == []
     assert is_footnote("5 Atlantic Council, ‘Speech’, 10 juni 2011.", "5")
     assert not is_footnote("52 F-35A toestellen.", "5") and not is_footnote("5", "5")
+
+
+def test_question_terms_are_met_by_the_head_of_a_compound() -> None:
+    weights = {t: 1.0 for t in tokenize("huidige helikoptertypes")}
+    assert term_overlap(set(weights), "De marine heeft een middelgrote helikopter.", weights) == 0.5
+    assert term_overlap(set(weights), "De huidige helikopters.", weights) == 1.0
+    # short terms need an exact match: "beleid" does not meet "beleidsmedewerkers"
+    assert term_overlap({"beleid"}, "Beleidsmedewerkers spraken.", {}) == 0.0
 
 
 def test_json_shape_is_the_documented_one(dev_answers) -> None:
