@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,11 @@ class Selection:
     draft: Draft
     best_similarity: float  # cosine of the question and the best sentence
     best_coverage: float  # share of question term weight in the best sentence's passage
+    extra: tuple[Passage, ...] = ()  # passages the draft cites that search did not return
+
+
+FootnoteLookup = Callable[[str, str], tuple[Passage, list[str]] | None]
+"""(stored passage id, footnote number) → the passage holding that footnote and its units."""
 
 
 class ExtractiveAnswerer:
@@ -69,14 +74,18 @@ class ExtractiveAnswerer:
         idf: Mapping[str, float],
         max_sentences: int = 4,
         stored: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
+        footnotes: FootnoteLookup | None = None,
     ) -> None:
         """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
         each a ``(2, dimension)`` array of its vector and context vector
-        (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context."""
+        (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context.
+        ``footnotes`` finds a footnote that no retrieved passage holds
+        (``SearchIndex.footnote``)."""
         self.embedder = embedder
         self.idf = idf
         self.max_sentences = max_sentences
         self.stored = stored
+        self.footnotes = footnotes
         self._unseen_weight = max(idf.values(), default=1.0)  # a term the reports never use
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -131,13 +140,21 @@ class ExtractiveAnswerer:
             part_best = int(np.argmax(scores(part, query)[0]))
             if part_best not in chosen:
                 chosen = self._with_announced_lists(pool, [*chosen, part_best])
-        chosen = self._with_footnotes(pool, chosen, passages)
+        chosen, notes = self._with_footnotes(pool, chosen, passages)
         coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
-        sentences = tuple(
-            DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,))
-            for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position))
+        sentences: list[DraftSentence] = []
+        extra: dict[str, Passage] = {}
+        for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position)):
+            sentences.append(DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,)))
+            for note, units in notes.get(i, ()):
+                if note not in passages:  # found beyond the retrieved passages
+                    note = extra.setdefault(
+                        note.chunk_id, replace(note, rank=len(passages) + len(extra) + 1)
+                    )
+                sentences.extend(DraftSentence(u, (note.chunk_id,)) for u in units)
+        return Selection(
+            Draft(tuple(sentences)), float(similarity[best]), coverage, tuple(extra.values())
         )
-        return Selection(Draft(sentences), float(similarity[best]), coverage)
 
     def _with_announced_lists(self, pool: list[Candidate], chosen: list[int]) -> list[int]:
         """A chosen sentence that announces a list ("… de volgende instrumenten:") brings the
@@ -160,33 +177,48 @@ class ExtractiveAnswerer:
 
     def _with_footnotes(
         self, pool: list[Candidate], chosen: list[int], passages: Sequence[Passage]
-    ) -> list[int]:
-        """A chosen sentence with a footnote marker ("… worth the cost.”⁵") brings the footnote
-        when a retrieved passage of the same report holds it: often the source and date a
-        reader asks for ("…, 10 juni 2011."). The nearest footnote after the sentence wins."""
+    ) -> tuple[list[int], dict[int, list[tuple[Passage, list[str]]]]]:
+        """A chosen sentence with a footnote marker ("… worth the cost.”⁵") brings the footnote:
+        often the source and date a reader asks for ("…, 10 juni 2011.").
+
+        A footnote in a retrieved passage of the same report is added to ``chosen`` (the nearest
+        after the sentence wins). Otherwise it is looked up in the passages that follow the
+        sentence's passage in the report (footnotes follow their paragraph); those are returned
+        as ``{sentence: [(passage, footnote units)]}``, the passage being a retrieved one when
+        it covers the footnote's stored passage, else a new one ranked after them."""
         out = list(chosen)
+        found: dict[int, list[tuple[Passage, list[str]]]] = {}
+        quoted: set[tuple[str, str]] = set()
+        covering = {part: p for p in passages for part in p.part_ids}
         for i in chosen:
-            doc = passages[pool[i].passage].doc_id
+            passage = passages[pool[i].passage]
             for number in footnote_marks(pool[i].text):
                 notes = [
                     j
                     for j, c in enumerate(pool)
-                    if passages[c.passage].doc_id == doc
+                    if passages[c.passage].doc_id == passage.doc_id
                     and is_footnote(c.text, number)
                     and (j == 0 or (pool[j - 1].passage, pool[j - 1].paragraph)
                          != (c.passage, c.paragraph))
                 ]  # fmt: skip
-                if not notes:
+                if notes:
+                    note = min(notes, key=lambda j: (j < i, abs(j - i)))
+                    rest = (
+                        j
+                        for j in range(note, min(note + self.footnote_units, len(pool)))
+                        if (pool[j].passage, pool[j].paragraph)
+                        == (pool[note].passage, pool[note].paragraph)
+                    )
+                    out.extend(j for j in rest if j not in out)
                     continue
-                note = min(notes, key=lambda j: (j < i, abs(j - i)))
-                rest = (
-                    j
-                    for j in range(note, min(note + self.footnote_units, len(pool)))
-                    if (pool[j].passage, pool[j].paragraph)
-                    == (pool[note].passage, pool[note].paragraph)
-                )
-                out.extend(j for j in rest if j not in out)
-        return out
+                looked = self.footnotes(passage.part_ids[-1], number) if self.footnotes else None
+                if looked is None or (passage.doc_id, number) in quoted:
+                    continue
+                quoted.add((passage.doc_id, number))
+                note_passage, units = looked
+                note_passage = covering.get(note_passage.chunk_id, note_passage)
+                found.setdefault(i, []).append((note_passage, units[: self.footnote_units]))
+        return out, found
 
     @staticmethod
     def _with_continuation(pool: list[Candidate], chosen: list[int], best: int) -> list[int]:

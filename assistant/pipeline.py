@@ -15,7 +15,7 @@ from assistant.extractive import ExtractiveAnswerer
 from assistant.followup import rewrite_followup
 from assistant.language import detect_language, phrase
 from assistant.refusal import lacks_quantity, missing_terms
-from assistant.retriever import IndexRetriever, document_to_passage
+from assistant.retriever import IndexRetriever, document_to_passage, hit_to_document
 from assistant.settings import AssistantSettings
 from assistant.types import Answer, Draft, LLMError, Passage, QuestionError
 from assistant.verify import Verifier, render
@@ -93,9 +93,22 @@ class Assistant:
         self.llm = llm
         idf = inverse_document_frequency(c.embedding_text() for c in index.chunks)
         self.extractive = ExtractiveAnswerer(
-            embedder, idf, settings.max_sentences, getattr(index, "unit_vectors", None)
+            embedder,
+            idf,
+            settings.max_sentences,
+            getattr(index, "unit_vectors", None),
+            self._footnote if hasattr(index, "footnote") else None,
         )
         self.verifier = Verifier(embedder, settings.support_threshold)
+
+    def _footnote(self, chunk_id: str, number: str) -> tuple[Passage, list[str]] | None:
+        """Footnote ``number`` of stored passage ``chunk_id``, from the index (see
+        ``SearchIndex.footnote``), as a passage to show and the footnote's units."""
+        found = self.index.footnote(chunk_id, number)  # type: ignore[attr-defined]
+        if found is None:
+            return None
+        hit, units = found
+        return document_to_passage(hit_to_document(hit)), units
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> list[Passage]:
         retriever = IndexRetriever(index=self.index, k=self.settings.k, filters=filters)
@@ -154,6 +167,9 @@ class Assistant:
             or lacks_quantity(question, chosen)
         ):
             return self._refuse(base)
+        if selection.extra:  # a quoted sentence's footnote, found past the search results
+            passages = [*passages, *selection.extra]
+            base = replace(base, retrieved=tuple(passages))
         draft, notice = selection.draft, ""
         if use_llm and self.llm is not None:
             try:

@@ -6,13 +6,21 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import tokenize
-from ingest.units import is_list_item, numbered_units, passage_units
+from ingest.units import (
+    footnote_marks,
+    footnote_opening,
+    is_footnote,
+    is_list_item,
+    numbered_units,
+    passage_units,
+)
 
 __all__ = [
     "Candidate",
     "announced_count",
     "candidates",
     "footnote_marks",
+    "footnote_opening",
     "is_footnote",
     "is_list_item",
     "numbered_units",
@@ -130,26 +138,6 @@ def question_parts(question: str) -> list[str]:
     parts = [p.strip(" ?,;") for p in _PART_BREAK.split(question)]
     parts = [p for p in parts if tokenize(p)]
     return parts if len(parts) > 1 else []
-
-
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-# after a word or closing punctuation, not after a digit ("10⁶" is a power)
-_MARK = re.compile(r"(?<=[^\s\d⁰¹²³⁴⁵⁶⁷⁸⁹])[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}(?![⁰¹²³⁴⁵⁶⁷⁸⁹])")
-
-
-def footnote_marks(sentence: str) -> list[str]:
-    """The numbers of the footnotes a sentence refers to with superscript markers.
-
-    Example:
-        >>> footnote_marks("… worth the cost.”⁵ En verder¹²: ja.")
-        ['5', '12']
-    """
-    return [m.group().translate(_SUPERSCRIPT) for m in _MARK.finditer(sentence)]
-
-
-def is_footnote(unit: str, number: str) -> bool:
-    """True if ``unit`` opens footnote ``number`` ("5 Atlantic Council, …, 10 juni 2011.")."""
-    return re.match(rf"{number}\s+\S", unit) is not None
 
 
 _COUNTS = {

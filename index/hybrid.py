@@ -45,6 +45,7 @@ from index.types import (
     SearchFilters,
 )
 from ingest.types import Chunk, DocumentMeta
+from ingest.units import footnote_opening
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -314,6 +315,24 @@ class SearchIndex:
             KeyError: no passage has this id.
         """
         return self.chunks[self._rows_by_id[chunk_id]]
+
+    def footnote(self, chunk_id: str, number: str, reach: int = 4) -> tuple[Hit, list[str]] | None:
+        """Footnote ``number`` as cited in passage ``chunk_id``: the first stored passage of the
+        same report, from that one up to ``reach`` passages on, with a paragraph opening with
+        the number ("5 Atlantic Council, …"), as a hit (rank 0: it was not searched for; score
+        0), and the footnote's units. None if there is no such passage (or no ``chunk_id``)."""
+        row = self._rows_by_id.get(chunk_id)
+        if row is None:
+            return None
+        doc = self.chunks[row].doc_id
+        for piece in self.chunks[row : row + reach + 1]:
+            if piece.doc_id != doc:
+                break
+            units = footnote_opening(piece.text, number)
+            if units:
+                hit = Hit(piece, self.documents[doc], 0, 0.0, parts=(piece.id,))
+                return hit, units
+        return None
 
     def search(
         self,

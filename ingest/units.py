@@ -22,8 +22,9 @@ def numbered_units(text: str) -> list[tuple[int, str]]:
     Paragraphs are separated by blank lines; inside a paragraph, whitespace is collapsed.
 
     Example:
-        >>> numbered_units("Kopje\\n\\nEerste zin is hier. Tweede zin volgt.\\n\\n- een")
-        [(1, 'Eerste zin is hier.'), (1, 'Tweede zin volgt.'), (2, '- een')]
+        >>> text = "Kop\\n\\nDe eerste zin staat er al. Een tweede zin volgt erop.\\n\\n- een"
+        >>> numbered_units(text)
+        [(1, 'De eerste zin staat er al.'), (1, 'Een tweede zin volgt erop.'), (2, '- een')]
     """
     units: list[tuple[int, str]] = []
     for number, block in enumerate(re.split(r"\n\s*\n", text)):
@@ -39,8 +40,8 @@ def passage_units(text: str) -> list[str]:
     """:func:`numbered_units` without the paragraph numbers.
 
     Example:
-        >>> passage_units("Kopje\\n\\nEerste zin is hier. Tweede zin volgt.\\n\\n- een\\n\\n- twee")
-        ['Eerste zin is hier.', 'Tweede zin volgt.', '- een', '- twee']
+        >>> passage_units("Kopje\\n\\nDe eerste zin staat hier al.\\n\\n- een\\n\\n- twee")
+        ['De eerste zin staat hier al.', '- een', '- twee']
     """
     return [unit for _, unit in numbered_units(text)]
 
@@ -48,3 +49,37 @@ def passage_units(text: str) -> list[str]:
 def is_list_item(text: str) -> bool:
     """True for a bulleted or numbered item ("- een", "2. twee", "• drie")."""
     return bool(_BULLET.match(text))
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+# after a word or closing punctuation, not after a digit ("10⁶" is a power)
+_MARK = re.compile(r"(?<=[^\s\d⁰¹²³⁴⁵⁶⁷⁸⁹])[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}(?![⁰¹²³⁴⁵⁶⁷⁸⁹])")
+
+
+def footnote_marks(sentence: str) -> list[str]:
+    """The numbers of the footnotes a sentence refers to with superscript markers.
+
+    Example:
+        >>> footnote_marks("… worth the cost.”⁵ En verder¹²: ja.")
+        ['5', '12']
+    """
+    return [m.group().translate(_SUPERSCRIPT) for m in _MARK.finditer(sentence)]
+
+
+def is_footnote(unit: str, number: str) -> bool:
+    """True if ``unit`` opens footnote ``number`` ("5 Atlantic Council, …, 10 juni 2011.")."""
+    return re.match(rf"{number}\s+\S", unit) is not None
+
+
+def footnote_opening(text: str, number: str) -> list[str]:
+    """The units of footnote ``number`` in a passage: the paragraph that opens with it, else [].
+
+    Example:
+        >>> footnote_opening("Tekst met een noot.⁵\\n\\n5 Atlantic Council, 10 juni 2011.", "5")
+        ['5 Atlantic Council, 10 juni 2011.']
+    """
+    units = numbered_units(text)
+    for i, (paragraph, unit) in enumerate(units):
+        if is_footnote(unit, number) and (i == 0 or units[i - 1][0] != paragraph):
+            return [u for p, u in units[i:] if p == paragraph]
+    return []

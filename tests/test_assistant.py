@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -65,6 +66,62 @@ def test_a_quoted_sentence_brings_its_footnote(dev_answers) -> None:
     assert answer.sentences[quote + 1].citations == answer.sentences[quote].citations
     assert "[‘Text of Speech by Robert Gates on the Future of NATO’](#)" not in answer.answer
     assert "on the Future of NATO’, 10 juni 2011. [" in answer.answer
+
+
+FOOTNOTED_REPORT = """# Arctische kustwacht
+
+## Noorse investeringen
+
+Noorwegen verdubbelde in 2024 het budget van zijn Arctische kustwacht tot ruim vier miljard \
+kronen.³ Die stap volgde op een reeks Russische oefeningen rond Spitsbergen en in de Barentszzee.
+
+{filler}
+
+## Toerisme op Spitsbergen
+
+{filler}
+
+3 Noors ministerie van Defensie, ‘Langtidsplan for forsvarssektoren’, 5 april 2024.
+"""
+FILLER = (
+    "De cruisevaart naar Longyearbyen groeide in de zomermaanden opnieuw sterk. Lokale "
+    "ondernemers vragen om betere afspraken over afvalverwerking en over de drukte in de haven. "
+    "Het gemeentebestuur onderzoekt een heffing per bezoeker, naar het voorbeeld van IJsland. "
+) * 4
+
+
+def test_a_footnote_beyond_the_retrieved_passages_is_shown_and_cited(
+    bundled_index_path, tmp_path, embedder
+) -> None:
+    from index.hybrid import SearchIndex
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for source in REPORTS.glob("*"):
+        (reports / source.name).write_bytes(source.read_bytes())
+    (reports / "arctische-kustwacht.md").write_text(
+        FOOTNOTED_REPORT.format(filler=FILLER), encoding="utf-8"
+    )
+    path = tmp_path / "index"
+    shutil.copytree(bundled_index_path, path)  # only the new report is embedded
+    update_index(path, read_batch(discover([reports])).documents, ChunkSettings(), embedder)
+    index = SearchIndex.load(path, embedder.settings, embedder=embedder)
+    assistant = Assistant(index, embedder, AssistantSettings(k=1))  # the footnote: not found
+
+    answer = assistant.ask("Wat deed Noorwegen in 2024 met het budget van de Arctische kustwacht?")
+
+    assert not answer.refused
+    texts = [s.text for s in answer.sentences]
+    assert any(t.startswith("Noorwegen verdubbelde") for t in texts)
+    note = next(s for s in answer.sentences if s.text.startswith("3 Noors ministerie"))
+    shown = {p.chunk_id: p for p in answer.retrieved}
+    cited = next(c.passage for c in answer.citations if c.n == note.citations[0])
+    # the footnote's passage was not the search result: it is shown after it
+    assert len(answer.retrieved) == 2 and answer.retrieved[-1] == cited
+    assert shown[cited.chunk_id].rank == 2 and "5 april 2024" in cited.text
+    assert cited.section.endswith("Toerisme op Spitsbergen")
+    assert "5 april 2024" in answer.answer
+    assert [p["rank"] for p in answer.to_json()["retrieved"]] == [1, 2]
 
 
 def test_footnote_markers_and_footnotes_are_recognised() -> None:
