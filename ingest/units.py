@@ -52,8 +52,8 @@ def is_list_item(text: str) -> bool:
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-# after a word or closing punctuation, not after a digit ("10⁶" is a power)
-_MARK = re.compile(r"(?<=[^\s\d⁰¹²³⁴⁵⁶⁷⁸⁹])[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}(?![⁰¹²³⁴⁵⁶⁷⁸⁹])")
+# after a word or closing punctuation; not after a digit ("10⁶") or a unit ("km²"): powers
+_MARK = re.compile(r"(?<=[^\s\d⁰¹²³⁴⁵⁶⁷⁸⁹])(?<!\b[kcdm]m)(?<!\bm)[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}(?![⁰¹²³⁴⁵⁶⁷⁸⁹])")
 
 
 def footnote_marks(sentence: str) -> list[str]:

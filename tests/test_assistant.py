@@ -127,6 +127,7 @@ def test_a_footnote_beyond_the_retrieved_passages_is_shown_and_cited(
 def test_footnote_markers_and_footnotes_are_recognised() -> None:
     assert footnote_marks("… worth the cost.”*⁵ Zie ook¹²: en 10⁶ euro.") == ["5", "12"]
     assert footnote_marks("In 2011 zei hij het al [3].") == []
+    assert footnote_marks("Een gebied van 61.000 km² en 20 m³ water.") == []
     assert is_footnote("5 Atlantic Council, ‘Speech’, 10 juni 2011.", "5")
     assert not is_footnote("52 F-35A toestellen.", "5") and not is_footnote("5", "5")
 
