@@ -22,10 +22,11 @@ from assistant.sentences import (
     announced_count,
     candidates,
     footnote_marks,
-    is_footnote,
+    footnote_starts,
     is_list_item,
     prose_share,
     question_parts,
+    rest_of_paragraph,
     term_overlap,
     without_people,
 )
@@ -190,25 +191,18 @@ class ExtractiveAnswerer:
         found: dict[int, list[tuple[Passage, list[str]]]] = {}
         quoted: set[tuple[str, str]] = set()
         covering = {part: p for p in passages for part in p.part_ids}
+        keyed = [((c.passage, c.paragraph), c.text) for c in pool]  # paragraph, unit
         for i in chosen:
             passage = passages[pool[i].passage]
             for number in footnote_marks(pool[i].text):
                 notes = [
                     j
-                    for j, c in enumerate(pool)
-                    if passages[c.passage].doc_id == passage.doc_id
-                    and is_footnote(c.text, number)
-                    and (j == 0 or (pool[j - 1].passage, pool[j - 1].paragraph)
-                         != (c.passage, c.paragraph))
-                ]  # fmt: skip
+                    for j in footnote_starts(keyed, number)
+                    if passages[pool[j].passage].doc_id == passage.doc_id
+                ]
                 if notes:
                     note = min(notes, key=lambda j: (j < i, abs(j - i)))
-                    rest = (
-                        j
-                        for j in range(note, min(note + self.footnote_units, len(pool)))
-                        if (pool[j].passage, pool[j].paragraph)
-                        == (pool[note].passage, pool[note].paragraph)
-                    )
+                    rest = rest_of_paragraph(keyed, note)[: self.footnote_units]
                     out.extend(j for j in rest if j not in out)
                     continue
                 looked = self.footnotes(passage.part_ids[-1], number) if self.footnotes else None

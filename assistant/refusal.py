@@ -144,10 +144,14 @@ def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
     if not _QUANTITY.search(question):
         return False
     terms = [fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
-    subjects = quantity_subjects(question)
-    return not any(
-        _AMOUNT.search(s)
-        and all(t in fold(s) for t in terms)
-        and (not subjects or any(re.search(rf"(?<!\w){re.escape(x)}", fold(s)) for x in subjects))
-        for s in sentences
-    )
+    subjects = [re.compile(rf"(?<!\w){re.escape(x)}") for x in quantity_subjects(question)]
+
+    def answers(sentence: str) -> bool:
+        folded = fold(sentence)
+        return (
+            _AMOUNT.search(sentence) is not None
+            and all(t in folded for t in terms)
+            and (not subjects or any(x.search(folded) for x in subjects))
+        )
+
+    return not any(answers(s) for s in sentences)

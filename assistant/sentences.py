@@ -9,10 +9,12 @@ from index.lexical import tokenize
 from ingest.units import (
     footnote_marks,
     footnote_opening,
+    footnote_starts,
     is_footnote,
     is_list_item,
     numbered_units,
     passage_units,
+    rest_of_paragraph,
 )
 
 __all__ = [
@@ -21,12 +23,14 @@ __all__ = [
     "candidates",
     "footnote_marks",
     "footnote_opening",
+    "footnote_starts",
     "is_footnote",
     "is_list_item",
     "numbered_units",
     "passage_units",
     "prose_share",
     "question_parts",
+    "rest_of_paragraph",
     "term_overlap",
     "without_people",
 ]

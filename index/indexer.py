@@ -382,13 +382,13 @@ def _sentences(
     for piece in chunks:
         if piece.id in fresh:
             group = fresh[piece.id]
-            rows = np.stack([unit_vectors[u] for u in group]) if group else empty
-            windows = context_texts(group)
-            around = (
-                np.stack([unit_vectors[w or u] for u, w in zip(group, windows, strict=True)])
-                if group
-                else empty
-            )
+            rows = around = empty
+            if group:
+                windows = context_texts(group)
+                rows = np.stack([unit_vectors[u] for u in group])
+                around = np.stack(
+                    [unit_vectors[w or u] for u, w in zip(group, windows, strict=True)]
+                )
         else:
             assert old is not None  # only passages of an existing index are reused
             owner = vector_id(donors[piece.id])

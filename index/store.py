@@ -7,7 +7,7 @@ Layout::
       dense.faiss     FAISS IndexIDMap2 (flat or HNSW) over the passage vectors
       chunks.jsonl    one passage per line (ingest.types.Chunk fields), documents in id order
       bm25/           the BM25 index (bm25s arrays), rows in chunk-store order
-      sentences.npz   the vectors of every passage's sentences (index.sentences)
+      sentences.npz   every passage's sentence vectors and their context vectors (index.sentences)
 
 The BM25 index is saved rather than rebuilt at load: rebuilding takes ~20 s at 100,000
 passages, reading it ~20 ms (bench/RESULTS.md).

@@ -8,6 +8,8 @@ same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Sequence
+from itertools import takewhile
 
 from ingest.chunking import split_sentences
 
@@ -71,6 +73,23 @@ def is_footnote(unit: str, number: str) -> bool:
     return re.match(rf"{number}\s+\S", unit) is not None
 
 
+def footnote_starts(units: Sequence[tuple[Hashable, str]], number: str) -> list[int]:
+    """Positions of the units that open footnote ``number``: they begin with the number and
+    begin their paragraph. ``units`` are ``(paragraph, text)`` in reading order, the paragraph
+    any key (:func:`numbered_units` gives numbers)."""
+    return [
+        i
+        for i, (paragraph, unit) in enumerate(units)
+        if is_footnote(unit, number) and (i == 0 or units[i - 1][0] != paragraph)
+    ]
+
+
+def rest_of_paragraph(units: Sequence[tuple[Hashable, str]], start: int) -> list[int]:
+    """Positions of unit ``start`` and the units after it in the same paragraph."""
+    paragraph = units[start][0]
+    return list(takewhile(lambda i: units[i][0] == paragraph, range(start, len(units))))
+
+
 def footnote_opening(text: str, number: str) -> list[str]:
     """The units of footnote ``number`` in a passage: the paragraph that opens with it, else [].
 
@@ -79,7 +98,5 @@ def footnote_opening(text: str, number: str) -> list[str]:
         ['5 Atlantic Council, 10 juni 2011.']
     """
     units = numbered_units(text)
-    for i, (paragraph, unit) in enumerate(units):
-        if is_footnote(unit, number) and (i == 0 or units[i - 1][0] != paragraph):
-            return [u for p, u in units[i:] if p == paragraph]
-    return []
+    starts = footnote_starts(units, number)
+    return [units[i][1] for i in rest_of_paragraph(units, starts[0])] if starts else []
