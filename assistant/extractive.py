@@ -17,6 +17,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.detail import anchors, asked_kind, gives_detail
+from assistant.evidence import refers_back
+from assistant.lists import find_list, makes_judgement, without_matter
+from assistant.question import QuestionAnalysis
 from assistant.sentences import (
     Candidate,
     announced_count,
@@ -43,10 +47,17 @@ class Selection:
     best_similarity: float  # cosine of the question and the best sentence
     best_coverage: float  # share of question term weight in the best sentence's passage
     extra: tuple[Passage, ...] = ()  # passages the draft cites that search did not return
+    gaps: tuple[str, ...] = ()  # what the passages lack: "detail", "judgement"
+    subject: DraftSentence | None = None  # the best sentence on the question's subject
 
 
 FootnoteLookup = Callable[[str, str], tuple[Passage, list[str]] | None]
 """(stored passage id, footnote number) → the passage holding that footnote and its units."""
+
+
+def heading(passage: Passage) -> str:
+    """The heading a quote from ``passage`` is shown under: its own section's."""
+    return passage.section_path[-1] if passage.section_path else passage.section
 
 
 class ExtractiveAnswerer:
@@ -68,6 +79,7 @@ class ExtractiveAnswerer:
     question_penalty = 0.05
     list_items = 12  # most list items an announcing sentence brings along
     footnote_units = 3  # most sentences of a footnote quoted with the sentence that cites it
+    detail_reach = 10  # how many of the best sentences may give the asked-for detail
 
     def __init__(
         self,
@@ -108,11 +120,16 @@ class ExtractiveAnswerer:
                 self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts])
 
-    def select(self, question: str, passages: Sequence[Passage]) -> Selection:
-        pool = candidates([p.text for p in passages])
+    def select(
+        self, question: QuestionAnalysis, standalone: str, passages: Sequence[Passage]
+    ) -> Selection:
+        """Choose the sentences that answer ``question`` (searched as ``standalone``)."""
+        pool = candidates([p.text for p in passages], [p.section_path for p in passages])
+        if not question.about_people:
+            pool = without_matter(pool, passages)
         if not pool:
             return Selection(Draft(()), 0.0, 0.0)
-        focus = without_people(question)
+        focus = without_people(standalone)
         parts = question_parts(focus)
         queries = self.embedder.encode_queries([focus, *parts])
         both = self._vectors([c.text for c in pool], passages)
@@ -141,21 +158,89 @@ class ExtractiveAnswerer:
             part_best = int(np.argmax(scores(part, query)[0]))
             if part_best not in chosen:
                 chosen = self._with_announced_lists(pool, [*chosen, part_best])
+        gaps: list[str] = []
+        detail = self._detail(question, standalone, pool, score, passages)
+        if detail is None:
+            gaps.append("detail")
+        elif detail and detail[0] not in chosen:
+            chosen = [*detail, *(i for i in chosen if i not in detail)][: self.max_sentences]
+        if question.judgement and not makes_judgement(question, [c.text for c in pool]):
+            gaps.append("judgement")
+        listed = find_list(question, pool, score, passages) if question.wants_list else None
+        if listed is not None:
+            chosen = [*listed.units, *(i for i in chosen if i not in listed.units)]
+        chosen = self._with_antecedents(pool, chosen)
         chosen, notes = self._with_footnotes(pool, chosen, passages)
         coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences: list[DraftSentence] = []
+        if listed is not None:
+            sentences.append(listed.lead(question, passages))
         extra: dict[str, Passage] = {}
         for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position)):
-            sentences.append(DraftSentence(pool[i].text, (passages[pool[i].passage].chunk_id,)))
+            passage = passages[pool[i].passage]
+            sentences.append(DraftSentence(pool[i].text, (passage.chunk_id,), heading(passage)))
             for note, units in notes.get(i, ()):
                 if note not in passages:  # found beyond the retrieved passages
                     note = extra.setdefault(
                         note.chunk_id, replace(note, rank=len(passages) + len(extra) + 1)
                     )
-                sentences.extend(DraftSentence(u, (note.chunk_id,)) for u in units)
+                sentences.extend(DraftSentence(u, (note.chunk_id,), heading(note)) for u in units)
+        top = passages[pool[best].passage]
+        subject = DraftSentence(pool[best].text, (top.chunk_id,), heading(top))
         return Selection(
-            Draft(tuple(sentences)), float(similarity[best]), coverage, tuple(extra.values())
+            Draft(tuple(sentences)),
+            float(similarity[best]),
+            coverage,
+            tuple(extra.values()),
+            tuple(gaps),
+            subject,
         )
+
+    def _detail(
+        self,
+        question: QuestionAnalysis,
+        standalone: str,
+        pool: list[Candidate],
+        score: np.ndarray,
+        passages: Sequence[Passage],
+    ) -> list[int] | None:
+        """The best sentence (with the one after it when the detail stands there) that gives
+        the detail the question asks for; [] when it asks for no typed detail; None when no
+        sentence among the best ``detail_reach`` gives it."""
+        if not asked_kind(question):
+            return []
+        cross = question.language == "en" and any(p.language == "nl" for p in passages)
+        terms = anchors(standalone, self.idf, names_only=cross)
+        for i in np.argsort(-score)[: self.detail_reach]:
+            i = int(i)
+            if gives_detail(question, pool[i].text, terms):
+                return [i]
+            nxt = i + 1
+            if (
+                nxt < len(pool)
+                and pool[nxt].passage == pool[i].passage
+                and pool[nxt].paragraph == pool[i].paragraph
+                and gives_detail(question, f"{pool[i].text} {pool[nxt].text}", terms)
+            ):
+                return [i, nxt]
+        return None
+
+    @staticmethod
+    def _with_antecedents(pool: list[Candidate], chosen: list[int]) -> list[int]:
+        """A chosen sentence that points back ("Dit scenario …", "Hij …") brings the sentence
+        before it in its paragraph, so the quote says what it is about."""
+        out = list(chosen)
+        for i in chosen:
+            j = i - 1
+            if (
+                refers_back(pool[i].text)
+                and j >= 0
+                and pool[j].passage == pool[i].passage
+                and pool[j].paragraph == pool[i].paragraph
+                and j not in out
+            ):
+                out.append(j)
+        return out
 
     def _with_announced_lists(self, pool: list[Candidate], chosen: list[int]) -> list[int]:
         """A chosen sentence that announces a list ("… de volgende instrumenten:") brings the

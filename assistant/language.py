@@ -11,6 +11,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "quoted": "",
         "empty": "Stel een vraag over de rapporten.",
         "too_long": "De vraag is te lang ({n} tekens; maximaal {limit}). Maak hem korter.",
+        "no_detail": "Ze noemen het onderwerp wel, maar geven {what} niet.",
+        "no_judgement": "Ze maken die afweging niet zelf.",
+        "they_say": "Wat ze er wel over zeggen:",
+        "filtered": "De rapporten binnen de gekozen filter beantwoorden deze vraag niet; "
+        "buiten de filter doet {titles} dat wel. Verwijder of verruim de filter om dat "
+        "antwoord te zien.",
     },
     "en": {
         "refusal": "The reports in the index do not answer this question.",
@@ -18,6 +24,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "quoted": "The reports say (quoted in their original language):",
         "empty": "Ask a question about the reports.",
         "too_long": "The question is too long ({n} characters; at most {limit}). Shorten it.",
+        "no_detail": "They mention the subject, but do not give {what}.",
+        "no_judgement": "They do not make that judgement themselves.",
+        "they_say": "What they do say about it (quoted in the original language):",
+        "filtered": "The reports within the chosen filter do not answer this question; "
+        "outside it, {titles} does. Remove or widen the filter to see that answer.",
     },
 }
 
@@ -34,3 +45,21 @@ def detect_language(text: str) -> str:
 
 def phrase(language: str, key: str, **values: object) -> str:
     return PHRASES.get(language, PHRASES["en"])[key].format(**values)
+
+
+_DETAILS = {
+    "nl": {"money": "het bedrag", "percent": "het percentage", "rate": "die cijfers",
+           "count": "het aantal", "year": "het jaar", "date": "de datum",
+           "person": "de naam van de persoon", "organisation": "de naam van de organisatie",
+           "place": "de plaats"},
+    "en": {"money": "the amount", "percent": "the percentage", "rate": "those figures",
+           "count": "the number", "year": "the year", "date": "the date",
+           "person": "the person's name", "organisation": "the organisation's name",
+           "place": "the place"},
+}  # fmt: skip
+
+
+def detail_name(language: str, kind: str) -> str:
+    """How a refusal names the detail the reports do not give ("het bedrag", "the date")."""
+    names = _DETAILS.get(language, _DETAILS["en"])
+    return names.get(kind, names["count"])

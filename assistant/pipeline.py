@@ -11,19 +11,30 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from assistant.extractive import ExtractiveAnswerer
+from assistant.detail import asked_kind
+from assistant.extractive import ExtractiveAnswerer, Selection
 from assistant.followup import rewrite_followup
-from assistant.language import detect_language, phrase
-from assistant.refusal import lacks_quantity, missing_terms
-from assistant.retriever import IndexRetriever, document_to_passage, hit_to_document
+from assistant.language import detail_name, phrase
+from assistant.question import QuestionAnalysis, analyse
+from assistant.refusal import lacks_quantity, mentioned, missing_terms, unknown_names
+from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
+from assistant.sections import SectionTree
 from assistant.settings import AssistantSettings
-from assistant.types import Answer, Draft, LLMError, Passage, QuestionError
+from assistant.types import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Draft,
+    DraftSentence,
+    LLMError,
+    Passage,
+    QuestionError,
+)
 from assistant.verify import Verifier, render
 from index.embedding import Embedder, get_embedder
-from index.lexical import tokenize
+from index.lexical import fold, tokenize
 from index.settings import EmbeddingSettings, IndexSettings
-from index.types import Hit, SearchFilters
-from ingest.types import Chunk
+from index.types import SearchFilters
 
 History = Sequence[tuple[str, str]]
 
@@ -82,7 +93,7 @@ class Assistant:
 
     def __init__(
         self,
-        index: Searchable,
+        index: Retriever,
         embedder: Embedder,
         settings: AssistantSettings,
         llm: DraftingLLM | None = None,
@@ -93,26 +104,26 @@ class Assistant:
         self.llm = llm
         idf = inverse_document_frequency(c.embedding_text() for c in index.chunks)
         self.extractive = ExtractiveAnswerer(
-            embedder,
-            idf,
-            settings.max_sentences,
-            getattr(index, "unit_vectors", None),
-            self._footnote if hasattr(index, "footnote") else None,
+            embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote
         )
         self.verifier = Verifier(embedder, settings.support_threshold)
+        self.sections = SectionTree(index.chunks)
+        self.vocabulary = fold(" ".join(f"{c.title} {c.section_label} {c.text}"
+                                        for c in index.chunks))  # fmt: skip
+
+    filter_margin = 0.02  # how much better the reports a filter hides must answer to say so
 
     def _footnote(self, chunk_id: str, number: str) -> tuple[Passage, list[str]] | None:
-        """Footnote ``number`` of stored passage ``chunk_id``, from the index (see
-        ``SearchIndex.footnote``), as a passage to show and the footnote's units."""
-        found = self.index.footnote(chunk_id, number)  # type: ignore[attr-defined]
+        """Footnote ``number`` of stored passage ``chunk_id``, from the index, as a passage to
+        show and the footnote's units."""
+        found = self.index.footnote(chunk_id, number)
         if found is None:
             return None
         hit, units = found
-        return document_to_passage(hit_to_document(hit)), units
+        return passage_from_hit(hit), units
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> list[Passage]:
-        retriever = IndexRetriever(index=self.index, k=self.settings.k, filters=filters)
-        return [document_to_passage(d) for d in retriever.invoke(query)]
+        return [passage_from_hit(h) for h in self.index.search(query, self.settings.k, filters)]
 
     def ask(
         self,
@@ -124,11 +135,12 @@ class Assistant:
         """Answer ``question``; raises QuestionError for an empty or overlong question."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        language = detect_language(text)
+        analysis = analyse(text)
         use_llm = (answerer or self.settings.answerer) == "llm" and self.llm is not None
         standalone = self._standalone(history, text, use_llm)
-        passages = self.retrieve(standalone, filters)
-        answer = self._answer(text, standalone, language, passages, use_llm)
+        answer = self._answer(analysis, standalone, filters, use_llm)
+        if filters is not None and filters.active:
+            answer = self._hidden_by_filter(analysis, standalone, filters, answer)
         return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _standalone(self, history: History, question: str, use_llm: bool) -> str:
@@ -141,46 +153,80 @@ class Assistant:
 
     def _answer(
         self,
-        question: str,
+        q: QuestionAnalysis,
         standalone: str,
-        language: str,
-        passages: list[Passage],
+        filters: SearchFilters | None,
         use_llm: bool,
     ) -> Answer:
+        passages = self.retrieve(standalone, filters)
+        if q.wants_list:
+            passages = self._with_sections(q, standalone, passages, filters)
         base = Answer(
-            question=question,
+            question=q.text,
             answer="",
             refused=True,
-            language=language,
+            language=q.language,
             standalone_question=standalone,
             retrieved=tuple(passages),
             answerer=self.llm.name if use_llm and self.llm else "extractive",
         )
         if not passages:
-            return self._refuse(base)
-        selection = self.extractive.select(standalone, passages)
-        years = {p.date[:4] for p in passages if p.date}
-        chosen = [s.text for s in selection.draft.sentences]
-        if (
-            selection.best_similarity < self.settings.refusal_threshold
-            or missing_terms(question, [f"{p.title} {p.section} {p.text}" for p in passages], years)
-            or lacks_quantity(question, chosen)
-        ):
-            return self._refuse(base)
+            return self._refuse(base, "none")
+        selection = self.extractive.select(q, standalone, passages)
+        base = replace(base, strength=selection.best_similarity)
+        reason = self._refusal_reason(q, standalone, passages, selection)
+        if reason:
+            return self._refuse(base, reason, selection.subject, passages)
         if selection.extra:  # a quoted sentence's footnote, found past the search results
             passages = [*passages, *selection.extra]
             base = replace(base, retrieved=tuple(passages))
-        draft, notice = selection.draft, ""
-        if use_llm and self.llm is not None:
-            try:
-                draft = self.llm.draft(
-                    question, passages[: self.settings.llm.max_passages], language
-                )
-            except LLMError as exc:
-                notice = f"{exc} The answer below was composed from the passages instead."
-                base = replace(base, answerer="extractive")
+        draft, base, notice = self._draft(q, passages, selection, base, use_llm)
         if draft.refused:
-            return self._refuse(replace(base, notice=notice))
+            return self._refuse(replace(base, notice=notice), "llm")
+        return self._verified(base, draft, selection, passages, notice)
+
+    def _refusal_reason(
+        self, q: QuestionAnalysis, standalone: str, passages: Sequence[Passage],
+        selection: Selection,
+    ) -> str:  # fmt: skip
+        """Why the passages do not answer the question ("" when they do): a name or number
+        the reports never mention, a detail of the asked-for kind they do not give, or a
+        judgement they do not make."""
+        if selection.best_similarity < self.settings.refusal_threshold:
+            return "weak"
+        years = {p.date[:4] for p in passages if p.date}
+        texts = [f"{p.title} {p.section} {p.text}" for p in passages]
+        missing = missing_terms(q.text, texts, years)
+        if any(not mentioned(t, self.vocabulary) for t in missing):
+            return "unknown"
+        if unknown_names(q.text, self.vocabulary):
+            return "unknown"
+        if "judgement" in selection.gaps:
+            return "judgement"
+        chosen = [s.text for s in selection.draft.sentences]
+        if "detail" in selection.gaps or lacks_quantity(q.text, chosen):
+            return "detail:" + (asked_kind(q) or "count")
+        return ""
+
+    def _draft(
+        self, q: QuestionAnalysis, passages: list[Passage], selection: Selection,
+        base: Answer, use_llm: bool,
+    ) -> tuple[Draft, Answer, str]:  # fmt: skip
+        """The draft to verify: the LLM's when one is configured and answers, else the
+        extractive selection (with a notice saying why)."""
+        if not (use_llm and self.llm is not None):
+            return selection.draft, base, ""
+        try:
+            draft = self.llm.draft(q.text, passages[: self.settings.llm.max_passages], q.language)
+        except LLMError as exc:
+            notice = f"{exc} The answer below was composed from the passages instead."
+            return selection.draft, replace(base, answerer="extractive"), notice
+        return draft, base, ""
+
+    def _verified(
+        self, base: Answer, draft: Draft, selection: Selection, passages: list[Passage],
+        notice: str,
+    ) -> Answer:  # fmt: skip
         sentences, citations, record = self.verifier.check(draft, passages)
         if not sentences and draft is not selection.draft:
             # The model's sentences could not be tied to the passages: quote the passages.
@@ -198,8 +244,8 @@ class Assistant:
                 unverified_quotes=rejected.unverified_quotes + record.unverified_quotes,
             )
         if not sentences:
-            return self._refuse(replace(base, verification=record, notice=notice))
-        lead = phrase(language, "quoted") if base.answerer == "extractive" else ""
+            return self._refuse(replace(base, verification=record, notice=notice), "none")
+        lead = phrase(base.language, "quoted") if base.answerer == "extractive" else ""
         return replace(
             base,
             answer=f"{lead} {render(sentences)}".strip(),
@@ -210,11 +256,76 @@ class Assistant:
             notice=notice,
         )
 
-    def _refuse(self, base: Answer) -> Answer:
+    def _with_sections(
+        self, q: QuestionAnalysis, standalone: str, passages: list[Passage],
+        filters: SearchFilters | None,
+    ) -> list[Passage]:  # fmt: skip
+        """A list question whose retrieved section's heading names what it asks for ("Drie
+        scenario's voor …") also reads that section's other passages and its sub-sections,
+        where the items stand."""
+        known = {part for p in passages for part in p.part_ids}
+        extra: list[Passage] = []
+        for p in passages[:3]:
+            for chunk in self.sections.list_passages(p.doc_id, p.section_path, q, standalone):
+                if chunk.id in known or len(extra) >= self.settings.list_passages:
+                    continue
+                meta = self.index.documents[chunk.doc_id]
+                if filters is not None and not filters.accepts(meta):
+                    continue
+                known.add(chunk.id)
+                extra.append(
+                    passage_from_chunk(chunk, meta, 0.0, len(passages) + len(extra) + 1)
+                )
+        return [*passages, *extra]
+
+    def _hidden_by_filter(
+        self, q: QuestionAnalysis, standalone: str, filters: SearchFilters, refused: Answer
+    ) -> Answer:
+        """An answer under a filter that the reports the filter leaves out answer better (or
+        at all): say so and name them, instead of quoting what the filtered reports say."""
+        everywhere = self._answer(q, standalone, None, use_llm=False)
+        if everywhere.refused or (
+            not refused.refused and everywhere.strength < refused.strength + self.filter_margin
+        ):
+            return refused
+        hidden = {
+            c.passage.doc_id: c.passage.title
+            for c in everywhere.citations
+            if not filters.accepts(self.index.documents[c.passage.doc_id])
+        }
+        if not hidden:
+            return refused
+        titles = "; ".join(f"“{t}”" for t in hidden.values())
+        text = phrase(q.language, "filtered", titles=titles)
+        return replace(
+            refused, answer=text, refused=True, sentences=(), citations=(), refusal="filter",
+            hidden_reports=tuple(hidden),
+        )  # fmt: skip
+
+    def _refuse(
+        self, base: Answer, reason: str, subject: DraftSentence | None = None,
+        passages: Sequence[Passage] = (),
+    ) -> Answer:  # fmt: skip
+        """A refusal that says why and, where the reports do speak of the subject, what they
+        say about it in one cited line."""
+        kind = reason.partition(":")[2]
         text = phrase(base.language, "refusal")
-        if base.retrieved:
+        if reason == "judgement":
+            text = f"{text} {phrase(base.language, 'no_judgement')}"
+        elif kind:
+            text = f"{text} {phrase(base.language, 'no_detail', what=detail_name(base.language, kind))}"
+        sentences: list[AnswerSentence] = []
+        citations: list[Citation] = []
+        if subject is not None and reason not in ("unknown", "weak"):
+            sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
+        if sentences:
+            text = f"{text} {phrase(base.language, 'they_say')} {render(sentences)}"
+        elif base.retrieved:
             text = f"{text} {phrase(base.language, 'closest')}"
-        return replace(base, answer=text, refused=True, sentences=(), citations=())
+        return replace(
+            base, answer=text, refused=True, sentences=tuple(sentences),
+            citations=tuple(citations), refusal=reason.partition(":")[0],
+        )  # fmt: skip
 
 
 def open_assistant(

@@ -1,9 +1,18 @@
-"""The hybrid index as a LangChain retriever, returning documents with full citation metadata."""
+"""What the assistant needs of an index, the one mapping of a search hit to a passage, and the
+index as a LangChain retriever for LangChain users.
+
+:class:`Retriever` is the seam: the hybrid index (``index.hybrid.SearchIndex``), the evaluation
+baselines and any later backend implement all of it. Optional abilities are part of the
+protocol: a backend without stored sentence vectors returns ``{}`` from ``unit_vectors``, one
+that cannot look up footnotes returns None from ``footnote``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -11,57 +20,92 @@ from pydantic import ConfigDict
 
 from assistant.types import Passage
 from index.types import Hit, SearchFilters
+from ingest.types import Chunk, DocumentMeta
 
 
-class Searcher(Protocol):
-    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
+class Retriever(Protocol):
+    """Search over indexed passages, as the assistant uses it."""
+
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        """Every stored passage, in report order."""
+        ...
+
+    @property
+    def documents(self) -> Mapping[str, DocumentMeta]:
+        """Each indexed report's metadata, by id."""
+        ...
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query`` among the reports ``filters`` allow."""
+        ...
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> Mapping[str, np.ndarray]:
+        """Stored sentence and context vectors of these passages' sentences; {} if none."""
+        ...
+
+    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
+        """Footnote ``number`` as cited in passage ``chunk_id`` and its units; None if none."""
+        ...
+
+
+def passage_from_hit(hit: Hit) -> Passage:
+    """A search hit as the assistant shows and cites it."""
+    return passage_from_chunk(hit.chunk, hit.document, hit.score, hit.rank, hit.part_ids)
+
+
+def passage_from_chunk(
+    chunk: Chunk, meta: DocumentMeta, score: float = 0.0, rank: int = 0,
+    parts: tuple[str, ...] = (),
+) -> Passage:  # fmt: skip
+    """A stored passage as a citable one (e.g. a sub-section brought in for a list)."""
+    return Passage(
+        chunk_id=chunk.id,
+        doc_id=chunk.doc_id,
+        text=chunk.text,
+        title=meta.title or chunk.title,
+        section=chunk.section_label,
+        score=score,
+        rank=rank,
+        publisher=meta.publisher,
+        date=meta.date,
+        page=chunk.page,
+        page_end=chunk.page_end,
+        page_label=chunk.page_label,
+        section_page=chunk.section_page,
+        parts=parts or (chunk.id,),
+        section_path=chunk.section,
+        language=meta.language,
+    )
 
 
 def hit_to_document(hit: Hit) -> Document:
     """A search hit as a LangChain document; metadata carries everything a citation shows."""
-    chunk, meta = hit.chunk, hit.document
+    p = passage_from_hit(hit)
     return Document(
-        page_content=chunk.text,
-        id=chunk.id,
+        page_content=p.text,
+        id=p.chunk_id,
         metadata={
-            "chunk_id": chunk.id,
-            "doc_id": chunk.doc_id,
-            "title": meta.title or chunk.title,
-            "publisher": meta.publisher,
-            "date": meta.date,
-            "section": chunk.section_label,
-            "page": chunk.page,
-            "page_end": chunk.page_end,
-            "page_label": chunk.page_label,
-            "section_page": chunk.section_page,
-            "start": chunk.start,
-            "end": chunk.end,
+            "chunk_id": p.chunk_id,
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "publisher": p.publisher,
+            "date": p.date,
+            "section": p.section,
+            "section_path": list(p.section_path),
+            "language": p.language,
+            "page": p.page,
+            "page_end": p.page_end,
+            "page_label": p.page_label,
+            "section_page": p.section_page,
+            "start": hit.chunk.start,
+            "end": hit.chunk.end,
             "score": hit.score,
             "dense_score": hit.dense_score,
             "lexical_score": hit.lexical_score,
             "rank": hit.rank,
-            "parts": list(hit.part_ids),
+            "parts": list(p.part_ids),
         },
-    )
-
-
-def document_to_passage(doc: Document) -> Passage:
-    m: dict[str, Any] = doc.metadata
-    return Passage(
-        chunk_id=m["chunk_id"],
-        doc_id=m["doc_id"],
-        text=doc.page_content,
-        title=m["title"],
-        section=m["section"],
-        score=float(m["score"]),
-        rank=int(m["rank"]),
-        publisher=m.get("publisher", ""),
-        date=m.get("date", ""),
-        page=m.get("page"),
-        page_end=m.get("page_end"),
-        page_label=m.get("page_label"),
-        section_page=m.get("section_page"),
-        parts=tuple(m.get("parts", ())),
     )
 
 
@@ -77,12 +121,12 @@ class IndexRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    index: Any  # a Searcher; typed loosely because pydantic cannot validate a Protocol
+    index: Any  # a Retriever; typed loosely because pydantic cannot validate a Protocol
     k: int = 8
     filters: SearchFilters | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        searcher: Searcher = self.index
+        searcher: Retriever = self.index
         return [hit_to_document(h) for h in searcher.search(query, k=self.k, filters=self.filters)]

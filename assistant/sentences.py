@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.evidence import is_heading
 from index.lexical import tokenize
 from ingest.units import (
     footnote_marks,
@@ -49,14 +51,23 @@ class Candidate:
     paragraph: int = 0  # which paragraph of the passage
 
 
-def candidates(passages: list[str]) -> list[Candidate]:
-    """Every quotable unit of the passages, first occurrence only (passages overlap)."""
+def candidates(
+    passages: Sequence[str], sections: Sequence[Sequence[str]] = ()
+) -> list[Candidate]:
+    """Every quotable unit of the passages, first occurrence only (passages overlap).
+
+    Headings are not quotable (an answer is never a heading alone): a unit that is one of the
+    passage's section headings (``sections[i]``), or reads as a heading, is left out.
+    """
     seen: set[str] = set()
     out: list[Candidate] = []
     for i, text in enumerate(passages):
+        section = sections[i] if i < len(sections) else ()
         for j, (paragraph, unit) in enumerate(numbered_units(text)):
             key = re.sub(r"\W+", "", unit.lower())
             if key in seen or _CONTACT.search(unit):
+                continue
+            if not is_list_item(unit) and is_heading(unit, section):
                 continue
             seen.add(key)
             out.append(Candidate(i, j, unit, paragraph))

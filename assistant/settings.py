@@ -41,6 +41,13 @@ class AssistantSettings(BaseModel):
     )
     k: int = Field(8, ge=1, le=50, description="Passages retrieved per question.")
     max_sentences: int = Field(5, ge=1, le=12, description="Most sentences in an answer.")
+    list_passages: int = Field(
+        6,
+        ge=0,
+        le=30,
+        description="Most passages of a section (and its sub-sections) read besides the search "
+        "results for a list question whose section heading names what it asks for.",
+    )
     max_question_chars: int = Field(
         2000, ge=50, le=20000, description="Longer questions are refused with a message."
     )

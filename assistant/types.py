@@ -46,6 +46,8 @@ class Passage:
     page_label: str | None = None
     section_page: str | None = None
     parts: tuple[str, ...] = ()  # stored passages merged into this one (index.hybrid)
+    section_path: tuple[str, ...] = ()  # the headings above it, outermost first
+    language: str = ""  # the report's language ("nl", "en"), "" when unknown
 
     @property
     def part_ids(self) -> tuple[str, ...]:
@@ -73,6 +75,7 @@ class DraftSentence:
 
     text: str
     sources: tuple[str, ...]
+    heading: str = ""  # the heading of the section it is quoted from ("" for written text)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class AnswerSentence:
     citations: tuple[int, ...]
     support: float  # best support score over its cited passages, 0..1
     verified: bool
+    heading: str = ""  # the heading of the section a quote comes from
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ class Answer:
     answerer: str = "extractive"
     latency_ms: float = 0.0
     notice: str = ""  # e.g. the LLM timed out and the extractive answer was given instead
+    refusal: str = ""  # why it was refused: unknown, detail, judgement, filter, weak, none
+    hidden_reports: tuple[str, ...] = ()  # reports a filter left out that answer the question
+    strength: float = 0.0  # cosine of the question and the best evidence sentence
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +161,7 @@ class Answer:
                     "citations": list(s.citations),
                     "support": round(s.support, 4),
                     "verified": s.verified,
+                    "heading": s.heading,
                 }
                 for s in self.sentences
             ],
@@ -165,6 +173,8 @@ class Answer:
                 "threshold": self.verification.threshold,
             },
             "notice": self.notice,
+            "refusal": self.refusal,
+            "hidden_reports": list(self.hidden_reports),
             "latency_ms": round(self.latency_ms, 1),
         }
 

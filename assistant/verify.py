@@ -110,6 +110,7 @@ class Verifier:
                     citations=tuple(numbers[p.chunk_id] for p, _ in good),
                     support=max(s.support for _, s in good),
                     verified=True,
+                    heading=sentence.heading,
                 )
             )
         citations = [
@@ -146,7 +147,8 @@ def without_footnote_marks(text: str) -> str:
 
 
 def render(sentences: Sequence[AnswerSentence]) -> str:
-    """The answer text: each sentence followed by its citation markers ``[1][3]``.
+    """The answer text: each sentence followed by its citation markers ``[1][3]``; where the
+    quotes move to another section, its heading introduces them ("— Heading: …").
 
     The reports' own footnote markers (``…waarden.[2]``, kept as ``[n]`` in the passages) are
     left out of the answer, where they would read as citations; the passages keep them.
@@ -156,7 +158,12 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
         >>> render([s])
         'Zo staat het er. [1]'
     """
-    return " ".join(
-        f"{without_footnote_marks(s.text)} {''.join(f'[{n}]' for n in s.citations)}".strip()
-        for s in sentences
-    )
+    out: list[str] = []
+    heading = ""
+    for s in sentences:
+        text = f"{without_footnote_marks(s.text)} {''.join(f'[{n}]' for n in s.citations)}"
+        if s.heading and s.heading != heading:
+            text = f"— {s.heading}: {text}"
+        heading = s.heading or heading
+        out.append(text.strip())
+    return " ".join(out)

@@ -6,7 +6,7 @@ the report come from what each one retrieves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import faiss
@@ -36,12 +36,19 @@ class ModeSearcher:
     def chunks(self) -> Sequence[Chunk]:
         return self.index.chunks
 
+    @property
+    def documents(self) -> Mapping[str, DocumentMeta]:
+        return self.index.documents
+
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         return self.index.search(query, k, filters, mode=self.mode)
 
     def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The index's stored sentence vectors: the answerer works as in Legatus itself."""
         return self.index.unit_vectors(chunk_ids)
+
+    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
+        return self.index.footnote(chunk_id, number)
 
 
 class NaiveLangChainSearcher:
@@ -93,6 +100,14 @@ class NaiveLangChainSearcher:
             if len(hits) == k:
                 break
         return hits
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """None stored: the answerer embeds the retrieved sentences itself."""
+        return {}
+
+    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
+        """No footnote lookup past the retrieved pieces (they have no report structure)."""
+        return None
 
 
 def build_system(
