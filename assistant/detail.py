@@ -48,7 +48,15 @@ _RATE = re.compile(r"(?i)\d[\d.,]*\s*(%|procent|percent|jaar|years?|maanden|mont
 _NAME = re.compile(
     r"\b[A-Z][a-zà-ÿ'’]+(?:\s+(?:van|de|der|den|von|ter|ten|la|le|du|da))*\s+[A-Z][a-zà-ÿ'’-]+"
 )
-_PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)\b(?:[A-Z][\w&'’-]*[a-z][\w&'’-]*|[A-Z]{2,}[\w-]*)")
+_PROPER = re.compile(
+    r"\b[A-Z]{2,}[\w-]*|(?<![.!?:]\s)(?<![.!?:]\s\*\*)(?<!^)(?<!^\*\*)\b[A-Z][\w&'’-]*[a-z][\w&'’-]*"
+)
+_ROLE_NAME = re.compile(
+    r"\b(premier|minister|president|commissaris|generaal|koning|koningin|kanselier|"
+    r"prime minister|chancellor|secretary|professor|prof\.|dr\.)\s+(?:\*\*)?[A-Z][a-zà-ÿ'’-]+"
+)
+# Capitalised adjectives of place and people ("Europese", "Chinese"): not names.
+_ADJECTIVE = re.compile(r"(?i)(se|sche|isch|ese|ian|ean|an)$")
 
 # What kind of amount a quantity question asks for, by the words that ask it.
 _MONEY_ASKED = re.compile(
@@ -90,29 +98,51 @@ def asked_kind(q: QuestionAnalysis) -> str:
     return ""
 
 
-def anchors(
-    question: str, idf: Mapping[str, float], keep: int = 2, *, names_only: bool = False
-) -> list[str]:
-    """The question's rarest subject terms (stemmed), which a sentence giving the detail must
-    share: the words that ask for the detail and the report's own name are not subject terms.
-    With ``names_only`` (an English question over Dutch reports, whose other words the
-    reports translate) only its names, acronyms and numbers count.
+def anchors(question: str, idf: Mapping[str, float], keep: int = 2) -> list[str]:
+    """The question's subject terms (stemmed) that the reports use, which a sentence giving
+    the detail (or one beside it) must share: its names, acronyms and numbers when it has any
+    (they identify a subject in any language), else its ``keep`` rarest content words. Words
+    that ask for the detail, the report's own name and years are not subject terms.
 
     Example:
         >>> anchors("Welk bedrijf heeft Solvinity overgenomen?", {"solvinity": 5.0, "overgenom": 2.0})
-        ['solvinity', 'overgenom']
+        ['solvinity']
     """
-    if names_only:
-        numbers = re.findall(r"\b\w*\d\w*\b", question)
-        question = " ".join([*(m.group(0) for m in _PROPER.finditer(question.strip())), *numbers])
+    names = [m.group(0) for m in _PROPER.finditer(question.strip())]
+    names += [n for n in re.findall(r"\b\w*\d\w*\b", question) if not _YEAR.fullmatch(n)]
+    known = [t for t in dict.fromkeys(tokenize(" ".join(names))) if _in_vocabulary(t, idf)]
+    known = [t for t in known if t not in _DETAIL_WORDS]
+    if known:
+        return known
     terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _DETAIL_WORDS]
-    terms.sort(key=lambda t: -idf.get(t, max(idf.values(), default=1.0)))
+    terms = [t for t in terms if _in_vocabulary(t, idf)]
+    terms.sort(key=lambda t: -idf.get(t, 0.0))
     return terms[:keep]
+
+
+def _in_vocabulary(term: str, idf: Mapping[str, float]) -> bool:
+    if term in idf:
+        return True
+    head = term[: max(5, len(term) - 3)]
+    return len(term) >= 5 and any(t.startswith(head) for t in idf)
+
+
+def _shares_stem(a: str, b: str) -> bool:
+    """Two stems of one word in two languages or inflections ("canada"/"canades")."""
+    n = max(5, min(len(a), len(b)) - 3)
+    return len(a) >= 5 and len(b) >= 5 and a[:n] == b[:n]
 
 
 def _new_names(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     asked = fold(question)
-    return any(fold(m.group(0)).split()[-1] not in asked for m in pattern.finditer(sentence))
+    text = sentence.replace("**", "")
+    for m in pattern.finditer(text):
+        word = fold(m.group(0)).split()[-1]
+        adjective = m.group(0)[1:].islower() and _ADJECTIVE.search(word)
+        if word in asked or (pattern is _PROPER and adjective):
+            continue
+        return True
+    return False
 
 
 def has_kind(kind: str, sentence: str, question: str) -> bool:
@@ -132,22 +162,30 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "person":
-        return _new_names(_NAME, sentence, question)
+        return _new_names(_NAME, sentence, question) or _new_names(_ROLE_NAME, sentence, question)
     if kind in ("organisation", "place"):
         return _new_names(_PROPER, sentence, question)
     return True
 
 
-def _anchored(sentence: str, terms: Sequence[str]) -> bool:
+def anchored(text: str, terms: Sequence[str]) -> bool:
+    """``text`` shares one of the subject ``terms`` (see :func:`anchors`)."""
     if not terms:
         return True
-    words = set(tokenize(sentence))
-    return any(t in words or any(w.startswith(t) or t.startswith(w) for w in words if len(w) >= 5)
-               for t in terms)  # fmt: skip
+    words = set(tokenize(text))
+    return any(t in words or any(_shares_stem(t, w) for w in words) for t in terms)
 
 
-def gives_detail(q: QuestionAnalysis, sentence: str, terms: Sequence[str]) -> bool:
-    """True if ``sentence`` gives the kind of detail ``q`` asks for about its subject
-    (``terms``, see :func:`anchors`); always True for questions that ask for no typed detail."""
+_CAPITAL = re.compile(r"(?i)\b(hoofdstad|capital)\b")
+
+
+def gives_detail(q: QuestionAnalysis, sentence: str, terms: Sequence[str], around: str = "") -> bool:
+    """True if ``sentence`` gives the kind of detail ``q`` asks for about its subject: the
+    subject (``terms``, see :func:`anchors`) stands in it or in the sentences ``around`` it.
+    Always True for questions that ask for no typed detail."""
     kind = asked_kind(q)
-    return not kind or (has_kind(kind, sentence, q.text) and _anchored(sentence, terms))
+    if not kind:
+        return True
+    if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
+        return False  # a capital is named as one
+    return has_kind(kind, sentence, q.text) and anchored(f"{around} {sentence}", terms)

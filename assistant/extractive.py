@@ -209,18 +209,18 @@ class ExtractiveAnswerer:
         sentence among the best ``detail_reach`` gives it."""
         if not asked_kind(question):
             return []
-        cross = question.language == "en" and any(p.language == "nl" for p in passages)
-        terms = anchors(standalone, self.idf, names_only=cross)
+        terms = anchors(standalone, self.idf)
         for i in np.argsort(-score)[: self.detail_reach]:
             i = int(i)
-            if gives_detail(question, pool[i].text, terms):
+            near = [j for j in (i - 1, i + 1) if 0 <= j < len(pool) and pool[j].passage == pool[i].passage]
+            around = " ".join(pool[j].text for j in near)
+            if gives_detail(question, pool[i].text, terms, around):
                 return [i]
             nxt = i + 1
             if (
-                nxt < len(pool)
-                and pool[nxt].passage == pool[i].passage
+                nxt in near
                 and pool[nxt].paragraph == pool[i].paragraph
-                and gives_detail(question, f"{pool[i].text} {pool[nxt].text}", terms)
+                and gives_detail(question, pool[nxt].text, terms, pool[i].text)
             ):
                 return [i, nxt]
         return None

@@ -42,7 +42,8 @@ _PATTERNS: tuple[tuple[Expectation, re.Pattern[str]], ...] = tuple(
                  r"what date|op welke datum)\b"),
         ("number", r"\b(hoeveel|how many|how much|welk(e)? (percentage|aandeel|bedrag)|"
                    r"what (share|percentage|proportion|amount)|hoe (groot|hoog) (is|was|zijn|"
-                   r"waren|wordt|worden) (het|de) (bedrag|aantal|budget|percentage|aandeel))\b"),
+                   r"waren|wordt|worden) |(what|which) (interest )?rates?|interest rate|rente|"
+                   r"looptijd|maturity)\b"),
         ("person", r"^(wie|who|whom)\b(?! (is|was|zijn|are|were) [A-Z])|"
                    r"\b(welke|which|what) (\w+ ){0,2}(persoon|person|minister|president|premier|"
                    r"auteur|author|onderzoeker|researcher|expert|defensieminister|"

@@ -173,7 +173,11 @@ def mentioned(term: str, vocabulary: str) -> bool:
     """``term`` occurs in ``vocabulary`` (the folded text of every indexed report): a term the
     search results lack but the reports have means search missed it, not that they are silent.
     """
-    return _mentions(term, [vocabulary])
+    key = fold(term)
+    if term.isupper() and key.endswith("s") and len(key) > 2:
+        key = key[:-1]
+    options = (key, *_ALIASES.get(key, ()))
+    return any(re.search(rf"(?<!\w){re.escape(o)}", vocabulary) for o in options)
 
 
 # English names of places and peoples a Dutch report writes in Dutch: the stem to look for.
@@ -209,7 +213,7 @@ def unknown_names(question: str, vocabulary: str) -> list[str]:
         key = fold(word)
         if key in _TRANSLATED or key in _SUBJECT_STEMS:
             continue
-        stem = _PLACES.get(key, key[: max(4, len(key) - 3)])
+        stem = _PLACES.get(key, key[: max(5, len(key) - 4)])
         if not re.search(rf"(?<!\w){re.escape(stem)}", vocabulary):
             found.append(word)
     return found
