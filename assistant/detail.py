@@ -68,6 +68,14 @@ _PERCENT_ASKED = re.compile(r"(?i)\b(percentage|procent|percent|aandeel|share|pr
 _RATE_ASKED = re.compile(r"(?i)\b(rente|interest|rate|looptijd|maturity|termijn)\b")
 _DATE_ASKED = re.compile(r"(?i)\b(datum|date|dag|day|op welke|which day)\b")
 
+# Capitalised words that name nothing specific enough to tie a detail to a subject.
+_GENERIC_NAMES = frozenset(
+    "eu navo nato vs us usa vn un europa europe europees europese european nederland "
+    "nederlandse netherlands dutch strategische strategic monitor state union clingendael "
+    "hcss rapport report expert views united states kingdom".split()
+)
+_NOTE = re.compile(r"^\W{0,2}[\d⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3}\s+\S")
+
 # Words of a question that say what kind of detail it wants, not what it is about.
 _DETAIL_WORDS = frozenset(
     tokenize(
@@ -109,6 +117,7 @@ def anchors(question: str, idf: Mapping[str, float], keep: int = 2) -> list[str]
         ['solvinity']
     """
     names = [m.group(0) for m in _PROPER.finditer(question.strip())]
+    names = [n for n in names if fold(n) not in _GENERIC_NAMES]
     names += [n for n in re.findall(r"\b\w*\d\w*\b", question) if not _YEAR.fullmatch(n)]
     known = [t for t in dict.fromkeys(tokenize(" ".join(names))) if _in_vocabulary(t, idf)]
     known = [t for t in known if t not in _DETAIL_WORDS]
@@ -186,6 +195,8 @@ def gives_detail(q: QuestionAnalysis, sentence: str, terms: Sequence[str], aroun
     kind = asked_kind(q)
     if not kind:
         return True
+    if _NOTE.match(sentence):
+        return False  # a footnote's source line names people, bodies and dates of its own
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
         return False  # a capital is named as one
     return has_kind(kind, sentence, q.text) and anchored(f"{around} {sentence}", terms)

@@ -54,7 +54,7 @@ _PATTERNS: tuple[tuple[Expectation, re.Pattern[str]], ...] = tuple(
                          r"instituut|institute|agency|agentschap|denktank|think tank|partij|"
                          r"party|fonds|fund|dienst|service)\b"),
         ("place", r"^(waar|where)\b|\b(in welk(e)? (land|stad|regio|provincie)|"
-                  r"(which|what) (country|city|region|province|capital)|hoofdstad)\b"),
+                  r"(which|what) (country|city|region|province)|capital|hoofdstad)\b"),
         ("recommendation", r"\b(aanbevel\w*|beveelt|adviseer\w*|advies|raadt|raden|"
                            r"recommend\w*|advise\w*|advice|handelingsperspectie\w*|"
                            r"moet nederland|should (the netherlands|the eu|europe|nederland))\b"),

@@ -34,7 +34,7 @@ _TRANSLATED = frozenset(
     "foreign affairs ministry minister court justice nations atlantic pacific indo china "
     "chinese russian american french german british global the of and for royal air force "
     "navy army armed forces prime central bank agency office group new next generation "
-    "future summit treaty act fund program programme".split()
+    "future".split()
 )
 _NUMBERISH = re.compile(r"\b[\w-]*\d[\w-]*\b")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
@@ -82,8 +82,8 @@ def _mentions(term: str, texts: Sequence[str]) -> bool:
     key = fold(term)
     if decade := _DECADE.match(key):  # "1980s": "jaren tachtig", "jaren 80", "1980"
         key = f"{decade.group(1)}{decade.group(2)}"
-        if any(f"jaren {decade.group(2)}0" in t or "jaren " + _TENS[decade.group(2)] in t
-               for t in texts):
+        tens = rf"jaren\W*({decade.group(2)}0|{_TENS[decade.group(2)]})"
+        if any(re.search(tens, t) for t in texts):
             return True
     if term.isupper() and key.endswith("s") and len(key) > 2:
         key = key[:-1]  # "MEPs" → "mep"
