@@ -38,6 +38,7 @@ _ROLE = (
 _BIO = re.compile(
     rf"^(?:\*\*)?(?:[A-Z][\w'’.-]+\s+){{1,4}}(?:\*\*\s+)?(?:\([^)]*\)\s+)?(?:is|was|werkt|works)\b"
     rf".{{0,120}}\b{_ROLE}"
+    rf"|^(?:expert view\s+)?(?:door|by|met|with)\s+\*\*"  # a byline: "Expert View door **X**"
     rf"|^(?:Hij|Zij|He|She)\s+(?:is|was|werkt|works|doet onderzoek|promoveerde|studeerde|"
     rf"researches|studied|holds)\b",
     re.IGNORECASE,

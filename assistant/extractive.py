@@ -49,6 +49,7 @@ class Selection:
     extra: tuple[Passage, ...] = ()  # passages the draft cites that search did not return
     gaps: tuple[str, ...] = ()  # what the passages lack: "detail", "judgement"
     subject: DraftSentence | None = None  # the best sentence on the question's subject
+    listed: bool = False  # the items of a list question were found
 
 
 FootnoteLookup = Callable[[str, str], tuple[Passage, list[str]] | None]
@@ -194,6 +195,7 @@ class ExtractiveAnswerer:
             tuple(extra.values()),
             tuple(gaps),
             subject,
+            listed is not None,
         )
 
     def _detail(

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from assistant.detail import asked_kind
+from assistant.detail import anchored, anchors, asked_kind
 from assistant.extractive import ExtractiveAnswerer, Selection
 from assistant.followup import rewrite_followup
 from assistant.language import detail_name, phrase
@@ -173,7 +173,7 @@ class Assistant:
         if not passages:
             return self._refuse(base, "none")
         selection = self.extractive.select(q, standalone, passages)
-        base = replace(base, strength=selection.best_similarity)
+        base = replace(base, strength=selection.best_similarity, listed=selection.listed)
         reason = self._refusal_reason(q, standalone, passages, selection)
         if reason:
             return self._refuse(base, reason, selection.subject, passages)
@@ -284,16 +284,19 @@ class Assistant:
         """An answer under a filter that the reports the filter leaves out answer better (or
         at all): say so and name them, instead of quoting what the filtered reports say."""
         everywhere = self._answer(q, standalone, None, use_llm=False)
-        if everywhere.refused or (
-            not refused.refused and everywhere.strength < refused.strength + self.filter_margin
-        ):
+        if everywhere.refused or not everywhere.citations:
             return refused
         hidden = {
             c.passage.doc_id: c.passage.title
             for c in everywhere.citations
             if not filters.accepts(self.index.documents[c.passage.doc_id])
         }
-        if not hidden:
+        if len(hidden) < len({c.passage.doc_id for c in everywhere.citations}):
+            return refused  # the reports within the filter take part in the answer
+        found_more = everywhere.listed and not refused.listed
+        if not refused.refused and not found_more and (
+            everywhere.strength < refused.strength + self.filter_margin
+        ):
             return refused
         titles = "; ".join(f"“{t}”" for t in hidden.values())
         text = phrase(q.language, "filtered", titles=titles)
@@ -316,7 +319,9 @@ class Assistant:
             text = f"{text} {phrase(base.language, 'no_detail', what=detail_name(base.language, kind))}"
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []
-        if subject is not None and reason not in ("unknown", "weak"):
+        if subject is not None and reason not in ("unknown", "weak") and anchored(
+            subject.text, anchors(base.question, self.extractive.idf)
+        ):
             sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
         if sentences:
             text = f"{text} {phrase(base.language, 'they_say')} {render(sentences)}"

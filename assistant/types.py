@@ -144,6 +144,7 @@ class Answer:
     refusal: str = ""  # why it was refused: unknown, detail, judgement, filter, weak, none
     hidden_reports: tuple[str, ...] = ()  # reports a filter left out that answer the question
     strength: float = 0.0  # cosine of the question and the best evidence sentence
+    listed: bool = False  # a list question whose items were found in the passages
 
     def to_json(self) -> dict[str, Any]:
         return {
