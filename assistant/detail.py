@@ -113,7 +113,7 @@ def anchors(question: str, idf: Mapping[str, float], keep: int = 2) -> list[str]
     that ask for the detail, the report's own name and years are not subject terms.
 
     Example:
-        >>> anchors("Welk bedrijf heeft Solvinity overgenomen?", {"solvinity": 5.0, "overgenom": 2.0})
+        >>> anchors("Welk bedrijf kocht Solvinity?", {"solvinity": 5.0, "kocht": 2.0})
         ['solvinity']
     """
     names = [m.group(0) for m in _PROPER.finditer(question.strip())]
@@ -188,7 +188,9 @@ def anchored(text: str, terms: Sequence[str]) -> bool:
 _CAPITAL = re.compile(r"(?i)\b(hoofdstad|capital)\b")
 
 
-def gives_detail(q: QuestionAnalysis, sentence: str, terms: Sequence[str], around: str = "") -> bool:
+def gives_detail(
+    q: QuestionAnalysis, sentence: str, terms: Sequence[str], around: str = ""
+) -> bool:
     """True if ``sentence`` gives the kind of detail ``q`` asks for about its subject: the
     subject (``terms``, see :func:`anchors`) stands in it or in the sentences ``around`` it.
     Always True for questions that ask for no typed detail."""

@@ -8,7 +8,7 @@ words. These pure functions tell them apart, so that an answer never consists of
 and never quotes a biography for a question about policy.
 
 Example:
-    >>> is_heading("Drie scenario's voor de toekomst", ("Thema 6", "Drie scenario's voor de toekomst"))
+    >>> is_heading("Drie scenario's voor later", ("Thema 6", "Drie scenario's voor later"))
     True
     >>> is_biography("Danny Pronk is Senior Research Fellow bij Clingendael.")
     True
@@ -79,9 +79,16 @@ def is_heading(unit: str, section: Sequence[str]) -> bool:
     if _THEMA.match(text) or _TOC_LINE.search(unit):
         return True
     words = text.split()
-    return len(words) <= 14 and not _SENTENCE_END.search(text) and text[:1].isupper() and (
-        not re.search(r"\b(is|zijn|was|waren|wordt|worden|heeft|hebben|kan|moet|are|were|has|have)\b",
-                      text)  # fmt: skip
+    return (
+        len(words) <= 14
+        and not _SENTENCE_END.search(text)
+        and text[:1].isupper()
+        and (
+            not re.search(
+                r"\b(is|zijn|was|waren|wordt|worden|heeft|hebben|kan|moet|are|were|has|have)\b",
+                text,
+            )  # fmt: skip
+        )
     )
 
 

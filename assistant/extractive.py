@@ -214,7 +214,11 @@ class ExtractiveAnswerer:
         terms = anchors(standalone, self.idf)
         for i in np.argsort(-score)[: self.detail_reach]:
             i = int(i)
-            near = [j for j in (i - 1, i + 1) if 0 <= j < len(pool) and pool[j].passage == pool[i].passage]
+            near = [
+                j
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(pool) and pool[j].passage == pool[i].passage
+            ]
             around = " ".join(pool[j].text for j in near)
             if gives_detail(question, pool[i].text, terms, around):
                 return [i]

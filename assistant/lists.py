@@ -14,8 +14,7 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,24 +116,34 @@ def _runs(pool: list[Candidate], passages: Sequence[Passage]) -> list[tuple[list
         if len(items) >= 2:
             ordered = sorted(items.values())
             runs.append(([i for i, _ in ordered], [label for _, label in ordered]))
-    for test, label in (
-        (is_list_item, lambda t: bold_lead(t.lstrip("-•▪●◦–▶ ")) or ""),
-        (lambda t: bool(bold_lead(t)), bold_lead),
-        (is_ordinal, lambda t: ""),
-    ):
-        run: list[int] = []
-        for i, c in enumerate([*pool, None]):
-            if c is not None and test(c.text) and (not run or pool[run[-1]].passage == c.passage):
-                run.append(i)
-                continue
-            if len(run) >= 2:
-                runs.append((run, [label(pool[j].text) for j in run]))
-            run = [i] if c is not None and test(c.text) else []
+    runs.extend(_item_runs(pool, is_list_item, lambda t: bold_lead(t.lstrip("-•▪●◦–▶ "))))
+    runs.extend(_item_runs(pool, lambda t: bool(bold_lead(t)), bold_lead))
+    runs.extend(_item_runs(pool, is_ordinal, lambda t: ""))
     runs.extend(_sections(pool, passages))
     return runs
 
 
-def _sections(pool: list[Candidate], passages: Sequence[Passage]) -> list[tuple[list[int], list[str]]]:
+def _item_runs(
+    pool: list[Candidate], test: Callable[[str], bool], label: Callable[[str], str]
+) -> list[tuple[list[int], list[str]]]:
+    """Runs of at least two consecutive units of one passage that pass ``test``."""
+    runs: list[tuple[list[int], list[str]]] = []
+    run: list[int] = []
+    for i, c in enumerate(pool):
+        if test(c.text) and (not run or (pool[run[-1]].passage == c.passage and run[-1] == i - 1)):
+            run.append(i)
+            continue
+        if len(run) >= 2:
+            runs.append((run, [label(pool[j].text) for j in run]))
+        run = [i] if test(c.text) else []
+    if len(run) >= 2:
+        runs.append((run, [label(pool[j].text) for j in run]))
+    return runs
+
+
+def _sections(
+    pool: list[Candidate], passages: Sequence[Passage]
+) -> list[tuple[list[int], list[str]]]:
     """Sibling sub-sections among the passages: the first unit of each child section of one
     parent, labelled by the child's heading."""
     children: dict[tuple[str, tuple[str, ...]], dict[str, int]] = {}
@@ -143,11 +152,7 @@ def _sections(pool: list[Candidate], passages: Sequence[Passage]) -> list[tuple[
         if len(path) >= 2:
             parent = (passages[c.passage].doc_id, path[:-1])
             children.setdefault(parent, {}).setdefault(path[-1], i)
-    return [
-        (list(kids.values()), list(kids))
-        for kids in children.values()
-        if len(kids) >= 2
-    ]
+    return [(list(kids.values()), list(kids)) for kids in children.values() if len(kids) >= 2]
 
 
 def _mentions_noun(stem: str, pool: list[Candidate], units: Sequence[int],

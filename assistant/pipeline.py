@@ -49,13 +49,6 @@ class DraftingLLM(Protocol):
     def rewrite_followup(self, history: History, question: str) -> str: ...
 
 
-class Searchable(Protocol):
-    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
-
-    @property
-    def chunks(self) -> Sequence[Chunk]: ...
-
-
 def clean_question(question: object, limit: int) -> str:
     """The question as text, or a QuestionError saying what is wrong with it."""
     if not isinstance(question, str):
@@ -273,9 +266,7 @@ class Assistant:
                 if filters is not None and not filters.accepts(meta):
                     continue
                 known.add(chunk.id)
-                extra.append(
-                    passage_from_chunk(chunk, meta, 0.0, len(passages) + len(extra) + 1)
-                )
+                extra.append(passage_from_chunk(chunk, meta, 0.0, len(passages) + len(extra) + 1))
         return [*passages, *extra]
 
     def _hidden_by_filter(
@@ -294,8 +285,10 @@ class Assistant:
         if len(hidden) < len({c.passage.doc_id for c in everywhere.citations}):
             return refused  # the reports within the filter take part in the answer
         found_more = everywhere.listed and not refused.listed
-        if not refused.refused and not found_more and (
-            everywhere.strength < refused.strength + self.filter_margin
+        if (
+            not refused.refused
+            and not found_more
+            and (everywhere.strength < refused.strength + self.filter_margin)
         ):
             return refused
         titles = "; ".join(f"“{t}”" for t in hidden.values())
@@ -316,11 +309,14 @@ class Assistant:
         if reason == "judgement":
             text = f"{text} {phrase(base.language, 'no_judgement')}"
         elif kind:
-            text = f"{text} {phrase(base.language, 'no_detail', what=detail_name(base.language, kind))}"
+            what = detail_name(base.language, kind)
+            text = f"{text} {phrase(base.language, 'no_detail', what=what)}"
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []
-        if subject is not None and reason not in ("unknown", "weak") and anchored(
-            subject.text, anchors(base.question, self.extractive.idf)
+        if (
+            subject is not None
+            and reason not in ("unknown", "weak")
+            and anchored(subject.text, anchors(base.question, self.extractive.idf))
         ):
             sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
         if sentences:

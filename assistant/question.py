@@ -34,9 +34,7 @@ COUNT_WORDS = {
 }  # fmt: skip
 _COUNT = "|".join([*COUNT_WORDS, r"\d{1,2}"])
 
-_PATTERNS: tuple[tuple[Expectation, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
+_RAW_PATTERNS: tuple[tuple[Expectation, str], ...] = (
         ("year", r"\b(wanneer|in welk jaar|uit welk jaar|sinds wanneer|vanaf wanneer|when|"
                  r"(in |from )?what year|(in |from )?which year|since when|welke datum|"
                  r"what date|op welke datum)\b"),
@@ -62,8 +60,8 @@ _PATTERNS: tuple[tuple[Expectation, re.Pattern[str]], ...] = tuple(
                        r"versus|tegenover|anders dan|in contrast|onderscheid\w*)\b"),
         ("reason", r"^(waarom|why)\b|\b(waarom|why|om welke reden|for what reason|"
                    r"what reasons?|welke redenen?|hoe komt het|how come)\b"),
-    )
-)
+)  # fmt: skip
+_PATTERNS = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _RAW_PATTERNS)
 _LIST = re.compile(
     rf"\b(welke|which|what are the|what|noem|name|list)\s+(?:(?P<count>{_COUNT})\s+)?"
     rf"(?:\w+\s+){{0,2}}?(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
@@ -147,9 +145,8 @@ def analyse(question: str) -> QuestionAnalysis:
     if expects == "other" and re.match(r"^(wie|who)\s+(is|was|zijn|are|were)\b", text, re.I):
         expects = "description"
     count, noun = _list_request(text)
-    if count is not None and expects in ("other", "recommendation", "reason", "comparison"):
-        expects = "list"
-    elif noun and expects == "other":
+    open_kind = expects in ("other", "recommendation", "reason", "comparison")
+    if (count is not None and open_kind) or (noun and expects == "other"):
         expects = "list"
     judgement = _JUDGEMENT.search(text)
     return QuestionAnalysis(

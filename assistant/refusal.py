@@ -106,8 +106,13 @@ def missing_terms(
     return [t for t in specific_terms(question, report_years) if not _mentions(t, texts)]
 
 
-_TENS = dict(zip("123456789", "tien twintig dertig veertig vijftig zestig zeventig tachtig "
-                              "negentig".split(), strict=True))
+_TENS = dict(
+    zip(
+        "123456789",
+        "tien twintig dertig veertig vijftig zestig zeventig tachtig negentig".split(),
+        strict=True,
+    )
+)
 _AMOUNT = re.compile(
     r"(?i)(?<!figuur )(?<!figure )(?<!tabel )(?<!table )(?<!kader )(?<!artikel )(?<!article )"
     r"(?<![\w.,-])\d+(?:[.,]\d+)*(?![\w-]|[.,]\d)"

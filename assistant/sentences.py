@@ -51,9 +51,7 @@ class Candidate:
     paragraph: int = 0  # which paragraph of the passage
 
 
-def candidates(
-    passages: Sequence[str], sections: Sequence[Sequence[str]] = ()
-) -> list[Candidate]:
+def candidates(passages: Sequence[str], sections: Sequence[Sequence[str]] = ()) -> list[Candidate]:
     """Every quotable unit of the passages, first occurrence only (passages overlap).
 
     Headings are not quotable (an answer is never a heading alone): a unit that is one of the

@@ -176,6 +176,7 @@ class EvalReport(BaseModel):
     metrics: dict[str, Score] = Field(description="Metric name → overall score.")
     per_lang: dict[str, dict[str, Score]] = Field(default_factory=dict)
     per_type: dict[str, dict[str, Score]] = Field(default_factory=dict)
+    per_set: dict[str, dict[str, Score]] = Field(default_factory=dict)
     questions: list[QuestionResult] = Field(default_factory=list)
     params: dict[str, float] = Field(
         default_factory=dict, description="Matching parameters the scores depend on."

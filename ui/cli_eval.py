@@ -20,7 +20,9 @@ from index.types import SearchIndexError
 from ui.cli import app, load_settings
 from ui.settings import Settings
 
-DEV_SET = Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl"
+QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions"
+DEV_SETS = [QUESTIONS / "dev.jsonl", QUESTIONS / "wide.jsonl", QUESTIONS / "holdout.jsonl"]
+"""The development question sets, evaluated and gated together (each reported on its own)."""
 BASELINE = Path(__file__).resolve().parents[1] / "eval" / "baseline.json"
 
 eval_app = typer.Typer(
@@ -30,21 +32,36 @@ eval_app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 
-QuestionsOpt = Annotated[Path, typer.Option("--questions", help="Question set (JSON Lines).")]
+QuestionsOpt = Annotated[
+    list[Path],
+    typer.Option("--questions", help="Question set (JSON Lines); repeat to join several."),
+]
 
 
-def _questions(path: Path):  # type: ignore[no-untyped-def]
+def _questions(paths: list[Path]) -> tuple[list[EvalCase], dict[str, str]]:
+    """The questions of all sets, and the set (file stem) each question comes from."""
+    cases: list[EvalCase] = []
+    sets: dict[str, str] = {}
     try:
-        return load_questions(path)
+        for path in paths:
+            for case in load_questions(path):
+                if case.id in sets:
+                    raise QuestionSetError(
+                        f"{path}: id {case.id!r} is also used in {sets[case.id]}; ids must be "
+                        "unique across the sets evaluated together"
+                    )
+                sets[case.id] = path.stem
+                cases.append(case)
     except QuestionSetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    return cases, sets
 
 
 @eval_app.callback()
 def run_command(
     ctx: typer.Context,
-    questions: QuestionsOpt = DEV_SET,
+    questions: QuestionsOpt = DEV_SETS,
     output: Annotated[Path, typer.Option("--output", help="Run file to write.")] = Path(
         "eval-run.jsonl"
     ),
@@ -63,7 +80,7 @@ def run_command(
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings()
-    cases = _questions(questions)
+    cases, _ = _questions(questions)
     cfg = settings.assistant
     if answerer:
         cfg = cfg.model_copy(update={"answerer": answerer})
@@ -116,15 +133,15 @@ def _run(
 @eval_app.command("report")
 def report_command(
     runs: Annotated[list[Path], typer.Argument(help="Run files; the system name is the stem.")],
-    questions: QuestionsOpt = DEV_SET,
+    questions: QuestionsOpt = DEV_SETS,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.md/.json.")] = Path(
         "eval-report"
     ),
 ) -> None:
     """Write a Markdown + JSON report with plots comparing the runs side by side."""
-    cases = _questions(questions)
+    cases, sets = _questions(questions)
     try:
-        reports = [summarise(cases, read_rows(run), run.stem) for run in runs]
+        reports = [summarise(cases, read_rows(run), run.stem, sets=sets) for run in runs]
         path = write_report(reports, out)
     except (EvalError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -135,14 +152,14 @@ def report_command(
 @eval_app.command("gate")
 def gate_command(
     run: Annotated[Path, typer.Argument(help="Run file of the system under test.")],
-    questions: QuestionsOpt = DEV_SET,
+    questions: QuestionsOpt = DEV_SETS,
     baseline: Annotated[Path, typer.Option("--baseline", help="Committed baseline.")] = BASELINE,
     update: Annotated[bool, typer.Option("--update", help="Write the baseline instead.")] = False,
 ) -> None:
     """Fail (exit 1) when a gated metric fell below the baseline by more than its tolerance."""
-    cases = _questions(questions)
+    cases, sets = _questions(questions)
     try:
-        report = summarise(cases, read_rows(run), run.stem)
+        report = summarise(cases, read_rows(run), run.stem, sets=sets)
         if update:
             typer.echo(f"baseline written: {write_baseline(report, baseline)}")
             return
