@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from assistant.question import QuestionAnalysis
 from index.lexical import fold, tokenize
@@ -106,27 +106,45 @@ def asked_kind(q: QuestionAnalysis) -> str:
     return ""
 
 
-def anchors(question: str, idf: Mapping[str, float], keep: int = 2) -> list[str]:
-    """The question's subject terms (stemmed) that the reports use, which a sentence giving
-    the detail (or one beside it) must share: its names, acronyms and numbers when it has any
-    (they identify a subject in any language), else its ``keep`` rarest content words. Words
-    that ask for the detail, the report's own name and years are not subject terms.
+Anchors = list[tuple[str, ...]]
+"""Groups of stemmed subject terms, rarest group first; a group is one name ("Joint
+Interagency Task Force-South (JIATFS)" is one group of five terms) or one content word."""
+
+_NAME_RUN = re.compile(
+    rf"(?:{_PROPER.pattern})(?:\s+(?:(?:{_PROPER.pattern})|van|de|der|of|the|and|\(|\)))*\)?"
+)
+
+
+def anchors(
+    question: str, idf: Mapping[str, float], keep: int = 2, *, cross_lingual: bool = False
+) -> Anchors:
+    """The question's subject terms that the reports use, which a sentence giving the detail
+    (or its paragraph) must share: its names, acronyms and numbers when it has any (they
+    identify a subject in any language), else its ``keep`` rarest content words (none for a
+    question in another language than the reports, whose words they translate). Words that
+    ask for the detail, generic names (the EU, the reports' own names) and years do not count.
 
     Example:
         >>> anchors("Welk bedrijf kocht Solvinity?", {"solvinity": 5.0, "kocht": 2.0})
-        ['solvinity']
+        [('solvinity',)]
     """
-    names = [m.group(0) for m in _PROPER.finditer(question.strip())]
-    names = [n for n in names if fold(n) not in _GENERIC_NAMES]
-    names += [n for n in re.findall(r"\b\w*\d\w*\b", question) if not _YEAR.fullmatch(n)]
-    known = [t for t in dict.fromkeys(tokenize(" ".join(names))) if _in_vocabulary(t, idf)]
-    known = [t for t in known if t not in _DETAIL_WORDS]
-    if known:
-        return known
-    terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _DETAIL_WORDS]
-    terms = [t for t in terms if _in_vocabulary(t, idf)]
-    terms.sort(key=lambda t: -idf.get(t, 0.0))
-    return terms[:keep]
+    groups: list[tuple[str, ...]] = []
+    for match in _NAME_RUN.finditer(question.strip()):
+        words = [
+            w for w in re.findall(r"[\w'’-]+", match.group(0)) if fold(w) not in _GENERIC_NAMES
+        ]
+        group = tuple(t for t in tokenize(" ".join(words)) if _in_vocabulary(t, idf))
+        group = tuple(t for t in dict.fromkeys(group) if t not in _DETAIL_WORDS)
+        if group:
+            groups.append(group)
+    numbers = [n for n in re.findall(r"\b\w*\d\w*\b", question) if not _YEAR.fullmatch(n)]
+    groups += [(t,) for t in tokenize(" ".join(numbers)) if _in_vocabulary(t, idf)]
+    if not groups and not cross_lingual:
+        terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _DETAIL_WORDS]
+        terms = [t for t in terms if _in_vocabulary(t, idf) and t not in _GENERIC_NAMES]
+        groups = [(t,) for t in terms]
+        groups = sorted(groups, key=lambda g: -idf.get(g[0], 0.0))[:keep]
+    return sorted(dict.fromkeys(groups), key=lambda g: -max(idf.get(t, 0.0) for t in g))
 
 
 def _in_vocabulary(term: str, idf: Mapping[str, float]) -> bool:
@@ -177,28 +195,36 @@ def has_kind(kind: str, sentence: str, question: str) -> bool:
     return True
 
 
-def anchored(text: str, terms: Sequence[str]) -> bool:
-    """``text`` shares one of the subject ``terms`` (see :func:`anchors`)."""
-    if not terms:
+def anchored(text: str, groups: Anchors) -> bool:
+    """``text`` names the question's subject (see :func:`anchors`): its rarest name, or two
+    of its names; one common name alone ("China") stands in too many unrelated sentences."""
+    if not groups:
         return True
     words = set(tokenize(text))
-    return any(t in words or any(_shares_stem(t, w) for w in words) for t in terms)
+    met = [
+        g for g in groups if any(t in words or any(_shares_stem(t, w) for w in words) for t in g)
+    ]
+    return bool(met) and (met[0] == groups[0] or len(met) >= 2)
 
 
 _CAPITAL = re.compile(r"(?i)\b(hoofdstad|capital)\b")
 
 
 def gives_detail(
-    q: QuestionAnalysis, sentence: str, terms: Sequence[str], around: str = ""
+    q: QuestionAnalysis, sentence: str, terms: Anchors, around: str = "", *, note: bool = False
 ) -> bool:
     """True if ``sentence`` gives the kind of detail ``q`` asks for about its subject: the
     subject (``terms``, see :func:`anchors`) stands in it or in the sentences ``around`` it.
-    Always True for questions that ask for no typed detail."""
+    Always True for questions that ask for no typed detail. A footnote's source line gives
+    no detail (it names bodies and dates of its own) unless it is the ``note`` of a sentence
+    that names the subject (``around``)."""
     kind = asked_kind(q)
     if not kind:
         return True
+    if note:  # the footnote of a chosen sentence: that sentence was chosen for its subject
+        return has_kind(kind, sentence, q.text)
     if _NOTE.match(sentence):
-        return False  # a footnote's source line names people, bodies and dates of its own
+        return False
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
         return False  # a capital is named as one
     return has_kind(kind, sentence, q.text) and anchored(f"{around} {sentence}", terms)

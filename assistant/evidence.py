@@ -39,6 +39,7 @@ _BIO = re.compile(
     rf"^(?:\*\*)?(?:[A-Z][\w'’.-]+\s+){{1,4}}(?:\*\*\s+)?(?:\([^)]*\)\s+)?(?:is|was|werkt|works)\b"
     rf".{{0,120}}\b{_ROLE}"
     rf"|^(?:expert view\s+)?(?:door|by|met|with)\s+\*\*"  # a byline: "Expert View door **X**"
+    rf"|[”\"],?\s+(?:by|door)\s+[A-Z]"  # a study listed with its authors: "“Title,” by X"
     rf"|^(?:Hij|Zij|He|She)\s+(?:is|was|werkt|works|doet onderzoek|promoveerde|studeerde|"
     rf"researches|studied|holds)\b",
     re.IGNORECASE,
@@ -114,7 +115,8 @@ _BOLD_LEAD = re.compile(r"^\W{0,3}\*\*(?P<term>[^*]{2,80})\*\*")
 _ORDINAL = re.compile(
     r"^(ten eerste|ten tweede|ten derde|ten vierde|ten vijfde|ten slotte|first(?:ly)?|"
     r"second(?:ly)?|third(?:ly)?|fourth(?:ly)?|finally|allereerst|in de eerste plaats|"
-    r"in de tweede plaats|in de derde plaats)\b",
+    r"in de tweede plaats|in de derde plaats|(?:de|het) (?:eerste|tweede|derde|vierde|vijfde)|"
+    r"the (?:first|second|third|fourth|fifth))\b",
     re.IGNORECASE,
 )
 

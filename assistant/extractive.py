@@ -11,6 +11,7 @@ answers only in context ("Momenteel heeft de luchtmacht de Cougar …") is not p
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from assistant.sentences import (
     rest_of_paragraph,
     term_overlap,
     without_people,
+    without_reports,
 )
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
@@ -89,6 +91,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 4,
         stored: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
         footnotes: FootnoteLookup | None = None,
+        names: Sequence[str] = (),
     ) -> None:
         """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
         each a ``(2, dimension)`` array of its vector and context vector
@@ -100,6 +103,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.stored = stored
         self.footnotes = footnotes
+        self.names = tuple(names)  # what questions call the indexed reports (report_names)
         self._unseen_weight = max(idf.values(), default=1.0)  # a term the reports never use
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -130,7 +134,7 @@ class ExtractiveAnswerer:
             pool = without_matter(pool, passages)
         if not pool:
             return Selection(Draft(()), 0.0, 0.0)
-        focus = without_people(standalone)
+        focus = without_reports(without_people(standalone), self.names)
         parts = question_parts(focus)
         queries = self.embedder.encode_queries([focus, *parts])
         both = self._vectors([c.text for c in pool], passages)
@@ -160,7 +164,11 @@ class ExtractiveAnswerer:
             if part_best not in chosen:
                 chosen = self._with_announced_lists(pool, [*chosen, part_best])
         gaps: list[str] = []
-        detail = self._detail(question, standalone, pool, score, passages)
+        with_notes, found = self._with_footnotes(pool, chosen, passages)
+        note_units = [pool[j].text for j in with_notes if j not in chosen]
+        note_units += [u for notes in found.values() for _, units in notes for u in units]
+        cited = " ".join(pool[i].text for i in chosen)
+        detail = self._detail(question, standalone, pool, score, passages, note_units, cited)
         if detail is None:
             gaps.append("detail")
         elif detail and detail[0] not in chosen:
@@ -170,7 +178,7 @@ class ExtractiveAnswerer:
         listed = find_list(question, pool, score, passages) if question.wants_list else None
         if listed is not None:
             chosen = [*listed.units, *(i for i in chosen if i not in listed.units)]
-        chosen = self._with_antecedents(pool, chosen)
+        chosen = self._with_unfinished(pool, self._with_antecedents(pool, chosen))
         chosen, notes = self._with_footnotes(pool, chosen, passages)
         coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences: list[DraftSentence] = []
@@ -205,31 +213,51 @@ class ExtractiveAnswerer:
         pool: list[Candidate],
         score: np.ndarray,
         passages: Sequence[Passage],
+        notes: Sequence[str],
+        cited: str,
     ) -> list[int] | None:
         """The best sentence (with the one after it when the detail stands there) that gives
-        the detail the question asks for; [] when it asks for no typed detail; None when no
-        sentence among the best ``detail_reach`` gives it."""
+        the detail the question asks for; [] when it asks for no typed detail, or when the
+        footnote of a chosen sentence gives it ("…, 10 juni 2011."); None when no sentence
+        among the best ``detail_reach`` gives it. The subject may stand anywhere in the
+        sentence's paragraph."""
         if not asked_kind(question):
             return []
-        terms = anchors(standalone, self.idf)
+        cross = question.language == "en" and all(p.language == "nl" for p in passages)
+        terms = anchors(standalone, self.idf, cross_lingual=cross)
+        if any(gives_detail(question, u, terms, cited, note=True) for u in notes):
+            return []
         for i in np.argsort(-score)[: self.detail_reach]:
             i = int(i)
-            near = [
-                j
-                for j in (i - 1, i + 1)
-                if 0 <= j < len(pool) and pool[j].passage == pool[i].passage
-            ]
-            around = " ".join(pool[j].text for j in near)
+            same = [
+                j for j in range(max(0, i - 3), min(len(pool), i + 4))
+                if pool[j].passage == pool[i].passage and pool[j].paragraph == pool[i].paragraph
+            ]  # fmt: skip
+            around = " ".join(pool[j].text for j in same if j != i)
             if gives_detail(question, pool[i].text, terms, around):
                 return [i]
             nxt = i + 1
-            if (
-                nxt in near
-                and pool[nxt].paragraph == pool[i].paragraph
-                and gives_detail(question, pool[nxt].text, terms, pool[i].text)
-            ):
+            if nxt in same and gives_detail(question, pool[nxt].text, terms, around):
                 return [i, nxt]
         return None
+
+    @staticmethod
+    def _with_unfinished(pool: list[Candidate], chosen: list[int]) -> list[int]:
+        """A chosen unit that does not finish (no closing punctuation: cut by a page break or
+        a caption) or that introduces what follows (": ") brings the next unit of its passage."""
+        out = list(chosen)
+        for i in chosen:
+            text = pool[i].text.rstrip("*_ ")
+            nxt = i + 1
+            if (
+                nxt < len(pool)
+                and pool[nxt].passage == pool[i].passage
+                and nxt not in out
+                and not is_list_item(text)
+                and (text.endswith(":") or not re.search(r"[.!?…”\"’')\]\d⁰-⁹]$", text))
+            ):
+                out.append(nxt)
+        return out
 
     @staticmethod
     def _with_antecedents(pool: list[Candidate], chosen: list[int]) -> list[int]:

@@ -118,7 +118,11 @@ def _runs(pool: list[Candidate], passages: Sequence[Passage]) -> list[tuple[list
             runs.append(([i for i, _ in ordered], [label for _, label in ordered]))
     runs.extend(_item_runs(pool, is_list_item, lambda t: bold_lead(t.lstrip("-•▪●◦–▶ "))))
     runs.extend(_item_runs(pool, lambda t: bool(bold_lead(t)), bold_lead))
-    runs.extend(_item_runs(pool, is_ordinal, lambda t: ""))
+    ordinals: dict[int, list[int]] = {}
+    for i, c in enumerate(pool):  # "Ten eerste … Ten tweede …": other sentences between them
+        if is_ordinal(c.text):
+            ordinals.setdefault(c.passage, []).append(i)
+    runs.extend((units, [""] * len(units)) for units in ordinals.values() if len(units) >= 2)
     runs.extend(_sections(pool, passages))
     return runs
 
@@ -193,7 +197,7 @@ def find_list(
         relevance = float(max(score[i] for i in units))
         if relevance < top - RELEVANCE_MARGIN:
             continue
-        value = relevance + (0.03 if named else 0.0)
+        value = relevance + (0.03 if named else 0.0) + (0.02 if all(labels) else 0.0)
         if best is None or value > best[0]:
             best = (value, units[:MAX_ITEMS], labels[:MAX_ITEMS])
     if best is None:

@@ -19,6 +19,7 @@ from assistant.question import QuestionAnalysis, analyse
 from assistant.refusal import lacks_quantity, mentioned, missing_terms, unknown_names
 from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
 from assistant.sections import SectionTree
+from assistant.sentences import report_names
 from assistant.settings import AssistantSettings
 from assistant.types import (
     Answer,
@@ -96,8 +97,11 @@ class Assistant:
         self.settings = settings
         self.llm = llm
         idf = inverse_document_frequency(c.embedding_text() for c in index.chunks)
+        names = report_names(
+            [x for meta in index.documents.values() for x in (meta.title, meta.publisher)]
+        )
         self.extractive = ExtractiveAnswerer(
-            embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote
+            embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote, names
         )
         self.verifier = Verifier(embedder, settings.support_threshold)
         self.sections = SectionTree(index.chunks)

@@ -67,7 +67,7 @@ _LIST = re.compile(
     rf"(?:\w+\s+){{0,2}}?(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
     re.IGNORECASE,
 )
-_COUNTED = re.compile(rf"\b(?P<count>{_COUNT})\s+(?:\w+\s+)?(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
+_COUNTED = re.compile(rf"\b(?P<count>{_COUNT})\s+(?:\w+\s+)??(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
                       re.IGNORECASE)  # fmt: skip
 # Plural nouns a "welke …" question uses without asking for a list.
 _NOT_LISTS = frozenset(

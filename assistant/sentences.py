@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.evidence import is_heading
-from index.lexical import tokenize
+from index.lexical import fold, tokenize
 from ingest.units import (
     footnote_marks,
     footnote_opening,
@@ -32,6 +33,8 @@ __all__ = [
     "passage_units",
     "prose_share",
     "question_parts",
+    "report_names",
+    "without_reports",
     "rest_of_paragraph",
     "term_overlap",
     "without_people",
@@ -171,3 +174,56 @@ def announced_count(sentence: str) -> int:
     """
     match = _ANNOUNCED.search(sentence)
     return _COUNTS[match.group(1).lower()] if match else 0
+
+
+def report_names(titles_and_publishers: Sequence[str]) -> list[str]:
+    """The short names a question may call a report by, from its title and publisher:
+    "State of the Union 2026 – Expert Views" gives "state of the union" and "expert views",
+    "HCSS en Instituut Clingendael" gives "hcss", "instituut clingendael" and "clingendael".
+
+    Example:
+        >>> report_names(["Samenhangen – Strategische Monitor 2022: over autonomie", "HCSS"])
+        ['samenhangen', 'strategische monitor', 'over autonomie', 'hcss']
+    """
+    names: list[str] = []
+    for text in titles_and_publishers:
+        for part in re.split(r"\s+[–—-]\s+|:\s+|\s+(?:en|and|&)\s+|,\s*", text):
+            part = re.sub(r"\b(19|20)\d\d\b", " ", fold(part))
+            part = " ".join(part.split())
+            if part and len(part.split()) <= 5:
+                names.append(part)
+                if len(part.split()) == 2 and part.split()[0] in ("instituut", "institute"):
+                    names.append(part.split()[1])
+    return list(dict.fromkeys(names))
+
+
+_REF_LEAD = (
+    r"(?:(?:volgens|according to|in|of|van|by|door|from|uit)\s+)?(?:de|het|the|een|a)?\s*"
+    r"(?:(?:19|20)\d\d\s+)?"
+)
+
+
+def without_reports(question: str, names: Sequence[str]) -> str:
+    """The question minus the names of the reports it refers to ("volgens de Strategische
+    Monitor", "in the 2022 Strategic Monitor"), for judging which sentence answers it: a
+    sentence that repeats the report's name says nothing about what the question asks.
+    Words match by their first six letters, so an English rendering of a Dutch name goes too.
+
+    Example:
+        >>> without_reports("What does the 2022 Strategic Monitor recommend?",
+        ...                 ["strategische monitor"])
+        'What does recommend?'
+    """
+    text = question
+    for name in names:
+        words = [re.escape(w[:6]) + r"\w*" for w in name.split()]
+        pattern = _REF_LEAD + r"\s+".join(words) + r"(?:[’']s)?(?:\s+(?:19|20)\d\d)?(?:-\w+)?\b"
+        text = re.sub(rf"(?i)(?<!\w){pattern}", " ", _strip_accents(text))
+    stripped = " ".join(text.split())
+    return stripped if tokenize(stripped) else question
+
+
+def _strip_accents(text: str) -> str:
+    """``text`` with accents removed (so "coöperatie" meets "cooperatie"), case kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -78,3 +78,37 @@ def _parse_line(path: Path, lineno: int, line: str) -> EvalCase:
         field = ".".join(str(part) for part in err["loc"]) or "(line)"
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise QuestionSetError(f"{path}:{lineno}: field '{field}': {err['msg']}{more}") from exc
+
+
+def check_against_reports(cases: list[EvalCase], reports: dict[str, str]) -> list[str]:
+    """Problems of a question set against the report texts it is about (report id → text):
+    an evidence quote that is not verbatim in its report (``doc``; any report for "both"),
+    a key fact found in neither the evidence nor the reference answer, an unknown report.
+    Matching ignores case, accents, quote and dash styles, whitespace and line-break hyphens
+    (:func:`eval.metrics.contains_text`). Empty when the set is sound.
+
+    Example:
+        >>> case = EvalCase(id="Q", question="Wie?", lang="nl", type="factoid", doc="r",
+        ...                 evidence=["Jan deed het."], key_facts=["Piet"])
+        >>> check_against_reports([case], {"r": "Toen Jan deed het. Klaar."})
+        ["Q: key fact 'Piet' is in neither the evidence nor the answer"]
+    """
+    from eval.metrics import contains_text
+
+    problems: list[str] = []
+    for case in cases:
+        if case.doc in ("both", "none"):
+            texts = list(reports.values())
+        elif case.doc in reports:
+            texts = [reports[case.doc]]
+        else:
+            problems.append(f"{case.id}: doc {case.doc!r} is not a bundled report")
+            continue
+        for quote in case.evidence:
+            if not any(contains_text(quote, t) for t in texts):
+                problems.append(f"{case.id}: evidence not verbatim in {case.doc}: {quote[:60]!r}")
+        for fact in case.key_facts:
+            if not any(contains_text(fact, x) for x in [*case.evidence, case.answer]):
+                problems.append(f"{case.id}: key fact {fact!r} is in neither the evidence nor "
+                                "the answer")  # fmt: skip
+    return problems

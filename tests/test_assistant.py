@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.followup import needs_context, rewrite_followup
+from assistant.language import phrase
 from assistant.pipeline import Assistant, clean_question
 from assistant.refusal import lacks_quantity, missing_terms, specific_terms
 from assistant.sentences import footnote_marks, is_footnote, term_overlap
@@ -47,9 +48,12 @@ def test_unanswerable_questions_are_refused_in_their_language(dev_answers) -> No
     for case, answer in refused:
         if not answer.refused:
             continue  # measured by the evaluation gate; here: the shape of a refusal
-        assert not answer.citations and answer.retrieved
+        # at most one cited line of what the reports do say about the subject, and it resolves
+        assert answer.retrieved and len(answer.sentences) <= 1 and answer.refusal
+        shown = {p.chunk_id for p in answer.retrieved}
+        assert all(c.passage.chunk_id in shown for c in answer.citations)
         expected = "do not answer" if case.lang == "en" else "beantwoorden deze vraag niet"
-        assert expected in answer.answer
+        assert answer.answer.startswith(phrase(case.lang, "refusal")) and expected in answer.answer
     assert sum(a.refused for _, a in refused) >= 2
 
 

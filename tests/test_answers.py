@@ -1,0 +1,221 @@
+"""The answer composer: question analysis, typed details, lists from the report's structure,
+honest refusals, and what an answer may never be (a heading alone, a biography, the colophon)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.detail import anchors, asked_kind, gives_detail
+from assistant.evidence import is_biography, is_heading, is_matter, labelled_item, refers_back
+from assistant.lists import noun_stem
+from assistant.question import analyse
+from assistant.refusal import unknown_names
+from assistant.sentences import candidates
+from eval.questions import check_against_reports, load_questions
+from index.types import SearchFilters
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = sorted((ROOT / "eval" / "questions").glob("*.jsonl"))
+SCENARIOS = "Welke drie scenario's schetst Clingendael voor de trans-Atlantische relatie?"
+
+
+# --- pure logic ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expects", "count"),
+    [
+        (SCENARIOS, "list", 3),
+        ("What are the four worlds of the Futures of Europe annex?", "list", 4),
+        ("Wie is Danny Pronk?", "description", None),
+        ("Who presented the scenarios at the conference?", "person", None),
+        ("Welk bedrijf heeft Solvinity overgenomen?", "organisation", None),
+        ("Hoeveel zou Nederland moeten investeren?", "number", None),
+        ("In welk jaar werd de JIATFS opgericht?", "year", None),
+        ("Why do the authors argue for eurobonds?", "reason", None),
+        ("What does HCSS recommend on intelligence cooperation?", "recommendation", None),
+        ("Wat is de hoofdstad van Australië?", "place", None),
+    ],
+)
+def test_questions_are_analysed_in_both_languages(question, expects, count) -> None:
+    q = analyse(question)
+    assert (q.expects, q.count) == (expects, count)
+
+
+def test_judgements_and_questions_about_people_are_recognised() -> None:
+    assert analyse("En welk scenario is het meest waarschijnlijk?").judgement
+    assert analyse("Which option is most likely?").judgement == "most likely"
+    assert not analyse("Waarom is dit waarschijnlijk?").judgement
+    assert analyse("Aan welke universiteit is Danny Pronk verbonden?").about_people
+    assert not analyse("Wat is strategische autonomie?").about_people
+
+
+def test_a_detail_needs_its_kind_and_its_subject() -> None:
+    company = analyse("Welk bedrijf heeft Solvinity overgenomen?")
+    terms = anchors(company.text, {"solvinity": 6.0, "overgenom": 2.0})
+    assert asked_kind(company) == "organisation" and terms == ["solvinity"]
+    assert not gives_detail(company, "De overname van Solvinity bleek een probleem.", terms)
+    assert not gives_detail(company, "Kyndryl kocht een ander bedrijf.", terms)
+    assert gives_detail(company, "Solvinity werd overgenomen door Kyndryl.", terms)
+    money = analyse("Hoe groot is het budget van het Europees Defensiefonds?")
+    assert asked_kind(money) == "money"
+    assert gives_detail(money, "Het Defensiefonds krijgt 8 miljard euro.", ["defensiefond"])
+    assert not gives_detail(money, "Het Defensiefonds telt 27 leden.", ["defensiefond"])
+    when = analyse("Op welke datum hield Macron zijn toespraak in maart 2026?")
+    assert asked_kind(when) == "date"
+    assert not gives_detail(when, "Macron sprak in maart 2026 over afschrikking.", [])
+    assert gives_detail(when, "Macron sprak op 2 maart 2026 over afschrikking.", [])
+    # a footnote's source line names bodies and dates of its own: it answers nothing
+    assert not gives_detail(company, "9 Tweede Kamer, 'De verkoop van Solvinity', 2026.", terms)
+
+
+def test_headings_front_matter_and_biographies_are_told_apart() -> None:
+    path = ("Thema 6", "Drie scenario's voor de toekomst van de trans-Atlantische relatie")
+    assert is_heading("Drie scenario's voor de toekomst van de trans-Atlantische relatie", path)
+    assert is_heading("Thema 6 | De trans-Atlantische relatie", ())
+    assert is_heading("Inleiding en verantwoording\t4", ())
+    assert not is_heading("De trans-Atlantische relatie heeft de voorspelbaarheid verloren.", path)
+    assert is_matter(("Colofon",)) and is_matter(("Over de auteurs",))
+    assert not is_matter(("7. Conclusie",))
+    assert is_biography("Danny Pronk is Senior Research Fellow bij Clingendael.")
+    assert is_biography("Expert View door **Ben Knapen** (voormalig minister)")
+    assert not is_biography("Nederland is een handelsland met grote belangen.")
+    assert refers_back("In dit scenario blijft de VS het veiligheidsanker.")
+    assert not refers_back("Europa behoudt de VS als veiligheidsanker.")
+
+
+def test_headings_are_never_candidates_for_quoting() -> None:
+    text = "Drie opties voor Europa\n\nEuropa kan kiezen tussen drie opties die elk iets kosten."
+    pool = candidates([text], [("Thema 1", "Drie opties voor Europa")])
+    assert [c.text for c in pool] == ["Europa kan kiezen tussen drie opties die elk iets kosten."]
+
+
+def test_labelled_items_and_list_nouns() -> None:
+    assert labelled_item("Het gewenste scenario Scenario 1: De zure appel Europa wil.") == (
+        "Scenario", "1", "De zure appel Europa wil."
+    )  # fmt: skip
+    assert labelled_item("Een zin zonder label.") is None
+    assert noun_stem("scenario's") == noun_stem("scenarios") == "scenario"
+    assert noun_stem("worlds") == "wereld"
+
+
+def test_names_no_report_mentions_are_found() -> None:
+    vocabulary = "de canadese premier carney sprak in davos. australian strategic policy"
+    assert unknown_names("Wat is de hoofdstad van Zweden?", vocabulary) == ["Zweden"]
+    assert unknown_names("Wat zei de Canadese premier?", vocabulary) == []
+    assert unknown_names("Volgens een Australische denktank?", vocabulary) == []
+
+
+# --- the question sets ------------------------------------------------------------------------
+
+
+def test_question_sets_quote_the_reports_verbatim() -> None:
+    reports = {
+        p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "data" / "reports").glob("*.txt")
+    }
+    cases = [case for path in SETS for case in load_questions(path)]
+    assert len(cases) >= 100 and len({c.id for c in cases}) == len(cases)
+    assert check_against_reports(cases, reports) == []
+    wide = load_questions(ROOT / "eval" / "questions" / "wide.jsonl")
+    assert len(wide) >= 60
+    assert sum(c.lang == "en" for c in wide) >= 20
+    assert sum(not c.answerable for c in wide) >= 12
+
+
+# --- answers over the bundled reports ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def all_answers(assistant):  # type: ignore[no-untyped-def]
+    """Every development question of every set, answered once: [(case, answer)]."""
+    return [(case, assistant.ask(case.question)) for path in SETS for case in load_questions(path)]
+
+
+def test_no_answer_is_a_heading_alone_or_quotes_front_matter(all_answers) -> None:
+    for case, answer in all_answers:
+        if answer.refused:
+            continue
+        quotes = [s for s in answer.sentences if s.heading or not s.text.endswith(":")]
+        assert quotes, f"{case.id}: no sentence"
+        for citation in answer.citations:
+            path = citation.passage.section_path
+            assert not any(is_heading(s.text, path) for s in answer.sentences), case.id
+            if not analyse(case.question).about_people:
+                assert not is_matter(path), f"{case.id} cites {citation.passage.section}"
+                assert not any(is_biography(q) for q in citation.quotes), case.id
+
+
+def test_every_citation_of_every_answer_resolves(all_answers) -> None:
+    for case, answer in all_answers:
+        shown = {p.chunk_id for p in answer.retrieved}
+        numbers = {c.n for c in answer.citations}
+        assert all(c.passage.chunk_id in shown for c in answer.citations), case.id
+        assert all(set(s.citations) <= numbers for s in answer.sentences), case.id
+
+
+def test_a_list_question_names_the_items_of_its_section(assistant) -> None:
+    answer = assistant.ask(SCENARIOS)
+    assert not answer.refused and answer.listed
+    lead = answer.sentences[0].text
+    for name in ("De zure appel", "Koorddans", "De linkerwang"):
+        assert name in lead
+    assert not answer.answer.startswith("Drie scenario's voor de toekomst")
+
+
+def test_cli_answers_and_refuses_as_a_new_user_would_see(bundled_index_path, monkeypatch) -> None:
+    from ui.cli import app
+
+    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
+    runner = CliRunner()
+
+    def ask(question: str) -> dict:
+        result = runner.invoke(app, ["ask", question, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    capital = ask("Wat is de hoofdstad van Australië?")
+    assert capital["refused"] and capital["language"] == "nl"
+    assert "Hefei" not in capital["answer"]
+    scenarios = ask(SCENARIOS)
+    assert not scenarios["refused"] and "Koorddans" in scenarios["answer"]
+    recommend = ask("What does HCSS recommend on intelligence cooperation in the EU?")
+    assert not recommend["refused"]
+    assert all(c["section"] != "Colofon" for c in recommend["citations"])
+    company = ask("Welk bedrijf heeft Solvinity, de IT-dienstverlener achter DigiD, overgenomen?")
+    assert company["refused"] and company["refusal"] == "detail"
+    assert "naam van de organisatie" in company["answer"]
+
+
+def test_chat_page_refuses_an_unranked_judgement_and_names_a_hiding_filter(
+    assistant, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from ui.feedback import FeedbackStore
+    from ui.settings import UISettings
+    from ui.web import ChatPage
+
+    page = ChatPage(assistant, UISettings(), None, FeedbackStore(tmp_path / "f.sqlite3"))
+    first = list(page.respond(SCENARIOS, [], None, None, None, None))[-1]
+    turns = first[1]
+    assert "Koorddans" in turns[0].answer.answer
+    follow = list(page.respond("En welk scenario is het meest waarschijnlijk?", turns,
+                               None, None, None, None))[-1]  # fmt: skip
+    answer = follow[1][-1].answer
+    assert answer.refused and answer.refusal == "judgement"
+    assert "afweging" in follow[0][-1]["content"]
+    hcss = list(page.respond(SCENARIOS, [], None, ["HCSS"], None, None))[-1]
+    hidden = hcss[1][-1].answer
+    assert hidden.refused and hidden.refusal == "filter"
+    assert "clingendael-state-of-the-union-2026" in hidden.hidden_reports
+    assert "State of the Union 2026" in hcss[0][-1]["content"]
+
+
+def test_filter_refusal_does_not_fire_when_the_filtered_reports_answer(assistant) -> None:
+    filters = SearchFilters(publishers=("HCSS",))
+    answer = assistant.ask("Welke onderzoeksmethoden gebruikt de Strategische Monitor?",
+                           filters=filters)  # fmt: skip
+    assert not answer.refused
+    assert all("hcss" in c.passage.doc_id for c in answer.citations)
