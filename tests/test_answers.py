@@ -57,14 +57,14 @@ def test_judgements_and_questions_about_people_are_recognised() -> None:
 def test_a_detail_needs_its_kind_and_its_subject() -> None:
     company = analyse("Welk bedrijf heeft Solvinity overgenomen?")
     terms = anchors(company.text, {"solvinity": 6.0, "overgenom": 2.0})
-    assert asked_kind(company) == "organisation" and terms == ["solvinity"]
+    assert asked_kind(company) == "organisation" and terms == [("solvinity",)]
     assert not gives_detail(company, "De overname van Solvinity bleek een probleem.", terms)
     assert not gives_detail(company, "Kyndryl kocht een ander bedrijf.", terms)
     assert gives_detail(company, "Solvinity werd overgenomen door Kyndryl.", terms)
     money = analyse("Hoe groot is het budget van het Europees Defensiefonds?")
     assert asked_kind(money) == "money"
-    assert gives_detail(money, "Het Defensiefonds krijgt 8 miljard euro.", ["defensiefond"])
-    assert not gives_detail(money, "Het Defensiefonds telt 27 leden.", ["defensiefond"])
+    assert gives_detail(money, "Het Defensiefonds krijgt 8 miljard euro.", [("defensiefond",)])
+    assert not gives_detail(money, "Het Defensiefonds telt 27 leden.", [("defensiefond",)])
     when = analyse("Op welke datum hield Macron zijn toespraak in maart 2026?")
     assert asked_kind(when) == "date"
     assert not gives_detail(when, "Macron sprak in maart 2026 over afschrikking.", [])
