@@ -208,6 +208,27 @@ def anchored(text: str, groups: Anchors) -> bool:
 
 
 _CAPITAL = re.compile(r"(?i)\b(hoofdstad|capital)\b")
+# A quantity the question names by its measure ("het budget van", "the interest rate") is
+# answered only by a figure said to be that measure: the words that say so in a report.
+_MEASURES = {
+    "rente": ("rente",), "interest": ("rente", "interest"), "looptijd": ("looptijd",),
+    "maturity": ("looptijd", "maturity"), "budget": ("budget",), "omzet": ("omzet",),
+    "turnover": ("omzet", "turnover"), "revenue": ("omzet", "revenue"),
+    "beurswaarde": ("beurswaarde", "marktwaarde"), "marktwaarde": ("beurswaarde", "marktwaarde"),
+    "market value": ("beurswaarde", "marktwaarde"), "salaris": ("salaris",),
+    "prijs": ("prijs",), "price": ("prijs", "price"), "subsidie": ("subsidie",),
+    "bevolking": ("bevolking", "inwoners"), "population": ("bevolking", "inwoners"),
+}  # fmt: skip
+_MEASURE = re.compile(r"(?i)\b(" + "|".join(_MEASURES) + r")")
+
+
+def measure_named(q: QuestionAnalysis, text: str) -> bool:
+    """``text`` names the measure a quantity question asks for, if it asks for one by name."""
+    asked = [m.group(1).lower() for m in _MEASURE.finditer(q.text)]
+    if not asked or asked_kind(q) not in ("money", "rate", "percent", "count"):
+        return True
+    folded = fold(text)
+    return any(v in folded for a in asked for v in _MEASURES[a])
 
 
 def gives_detail(
@@ -227,4 +248,5 @@ def gives_detail(
         return False
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
         return False  # a capital is named as one
-    return has_kind(kind, sentence, q.text) and anchored(f"{around} {sentence}", terms)
+    window = f"{around} {sentence}"
+    return has_kind(kind, sentence, q.text) and anchored(window, terms) and measure_named(q, window)

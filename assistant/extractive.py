@@ -224,7 +224,9 @@ class ExtractiveAnswerer:
         if not asked_kind(question):
             return []
         cross = question.language == "en" and all(p.language == "nl" for p in passages)
-        terms = anchors(standalone, self.idf, cross_lingual=cross)
+        # the people a question cites its claim to ("volgens Heleen Mees") are its source, not
+        # its subject: the sentence giving the detail need not name them
+        terms = anchors(without_people(standalone), self.idf, cross_lingual=cross)
         if any(gives_detail(question, u, terms, cited, note=True) for u in notes):
             return []
         for i in np.argsort(-score)[: self.detail_reach]:

@@ -88,7 +88,8 @@ def without_matter(pool: list[Candidate], passages: Sequence[Passage]) -> list[C
 def makes_judgement(question: QuestionAnalysis, texts: Sequence[str]) -> bool:
     """The passages make the judgement the question asks for ("meest waarschijnlijk")."""
     variants = JUDGEMENTS.get(question.judgement, (question.judgement,))
-    return any(v in fold(t) for t in texts for v in variants)
+    stem = noun_stem(question.list_noun) if question.list_noun else ""
+    return any(any(v in fold(t) for v in variants) and (not stem or stem in fold(t)) for t in texts)
 
 
 def _short_name(rest: str) -> str:

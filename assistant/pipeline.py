@@ -16,10 +16,10 @@ from assistant.extractive import ExtractiveAnswerer, Selection
 from assistant.followup import rewrite_followup
 from assistant.language import detail_name, phrase
 from assistant.question import QuestionAnalysis, analyse
-from assistant.refusal import lacks_quantity, mentioned, missing_terms, unknown_names
+from assistant.refusal import mentioned, missing_terms, unknown_names
 from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
 from assistant.sections import SectionTree
-from assistant.sentences import report_names
+from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
 from assistant.types import (
     Answer,
@@ -200,8 +200,7 @@ class Assistant:
             return "unknown"
         if "judgement" in selection.gaps:
             return "judgement"
-        chosen = [s.text for s in selection.draft.sentences]
-        if "detail" in selection.gaps or lacks_quantity(q.text, chosen):
+        if "detail" in selection.gaps:
             return "detail:" + (asked_kind(q) or "count")
         return ""
 
@@ -320,7 +319,7 @@ class Assistant:
         if (
             subject is not None
             and reason not in ("unknown", "weak")
-            and anchored(subject.text, anchors(base.question, self.extractive.idf))
+            and anchored(subject.text, anchors(without_people(base.question), self.extractive.idf))
         ):
             sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
         if sentences:

@@ -35,12 +35,14 @@ COUNT_WORDS = {
 _COUNT = "|".join([*COUNT_WORDS, r"\d{1,2}"])
 
 _RAW_PATTERNS: tuple[tuple[Expectation, str], ...] = (
-        ("year", r"\b(wanneer|in welk jaar|uit welk jaar|sinds wanneer|vanaf wanneer|when|"
+        ("year", r"(^|[,;?]\s*|\b(en|and)\s+)(wanneer|when)\b|"
+                 r"\b(in welk jaar|uit welk jaar|sinds wanneer|vanaf wanneer|"
                  r"(in |from )?what year|(in |from )?which year|since when|welke datum|"
                  r"what date|op welke datum)\b"),
         ("number", r"\b(hoeveel|how many|how much|welk(e)? (percentage|aandeel|bedrag)|"
                    r"what (share|percentage|proportion|amount)|hoe (groot|hoog) (is|was|zijn|"
-                   r"waren|wordt|worden) |(what|which) (interest )?rates?|interest rate|rente|"
+                   r"waren|wordt|worden) |how (large|big|high|much) (is|was|are|were|will)|"
+                   r"(what|which) (interest )?rates?|interest rate|rente|"
                    r"looptijd|maturity)\b"),
         ("person", r"^(wie|who|whom)\b(?! (is|was|zijn|are|were) [A-Z])|"
                    r"\b(welke|which|what) (\w+ ){0,2}(persoon|person|minister|president|premier|"
@@ -85,6 +87,16 @@ JUDGEMENTS = {
     "most effective": ("meest effectie", "effectiefst", "most effective"),
 }
 _JUDGEMENT = re.compile(r"\b(" + "|".join(JUDGEMENTS) + r")\b", re.IGNORECASE)
+# "Welk van de drie scenario's bevelen zij aan?": a choice among items the reports must make.
+CHOICE = "choice"
+JUDGEMENTS[CHOICE] = ("aanbevolen", "bevelen", "beveelt", "voorkeur", "kiezen voor", "kiest voor",
+                      "pleiten voor", "pleit voor", "recommend", "prefer")  # fmt: skip
+_CHOICE = re.compile(
+    r"\b(welk|welke|which)\s+(\w+\s+)?(van de|van deze|of the|of these)\b.*\b(aanbevelen|"
+    r"bevelen\b.*\baan|beveelt\b.*\baan|voorkeur|kiezen|kiest|verkiezen|recommend\w*|prefer\w*|"
+    r"favou?r\w*|advocate\w*)",
+    re.IGNORECASE,
+)
 _ABOUT_PEOPLE = re.compile(
     r"\b(auteurs?|authors?|schrijvers?|onderzoekers?|researchers?|universiteit|university|"
     r"functie|functies|position|verbonden|affiliat\w*|biografie|biography|werkzaam|"
@@ -149,13 +161,14 @@ def analyse(question: str) -> QuestionAnalysis:
     if (count is not None and open_kind) or (noun and expects == "other"):
         expects = "list"
     judgement = _JUDGEMENT.search(text)
+    chosen = CHOICE if _CHOICE.search(text) else ""
     return QuestionAnalysis(
         text=text,
         language=detect_language(text),
         expects=expects,
         count=count,
         list_noun=noun,
-        judgement=judgement.group(1).lower() if judgement else "",
+        judgement=judgement.group(1).lower() if judgement else chosen,
         about_people=expects in ("person", "description") or bool(_ABOUT_PEOPLE.search(text)),
     )
 

@@ -130,9 +130,8 @@ def test_question_sets_quote_the_reports_verbatim() -> None:
 
 
 @pytest.fixture(scope="module")
-def all_answers(assistant):  # type: ignore[no-untyped-def]
-    """Every development question of every set, answered once: [(case, answer)]."""
-    return [(case, assistant.ask(case.question)) for path in SETS for case in load_questions(path)]
+def all_answers(all_dev_answers):  # type: ignore[no-untyped-def]
+    return all_dev_answers
 
 
 def test_no_answer_is_a_heading_alone_or_quotes_front_matter(all_answers) -> None:
