@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 
 from assistant.question import QuestionAnalysis
+from assistant.refusal import PLACES
 from index.lexical import fold, tokenize
 
 _MONTHS = (
@@ -62,7 +63,7 @@ _ADJECTIVE = re.compile(r"(?i)(se|sche|isch|ese|ian|ean|an)$")
 _MONEY_ASKED = re.compile(
     r"(?i)\b(investeren|investering\w*|kost\w*|cost\w*|betaal\w*|betalen|pay|paid|budget\w*|"
     r"bedrag\w*|amount|beurswaarde|marktwaarde|waarde|worth|value|prijs|price|euro|dollars?|"
-    r"subsid\w*|fonds\w*|fund\w*|uitgaven|spend\w*)\b"
+    r"subsid\w*|fonds\w*|fund\w*|uitgaven|spend\w*|lening\w*|loans?|leen\w*)\b"
 )
 _PERCENT_ASKED = re.compile(r"(?i)\b(percentage|procent|percent|aandeel|share|proportion|deel)\b")
 _RATE_ASKED = re.compile(r"(?i)\b(rente|interest|rate|looptijd|maturity|termijn)\b")
@@ -133,18 +134,26 @@ def anchors(
         words = [
             w for w in re.findall(r"[\w'’-]+", match.group(0)) if fold(w) not in _GENERIC_NAMES
         ]
+        words = [PLACES.get(fold(w), w) for w in words]  # "Ukraine": the report's "Oekraïne"
         group = tuple(t for t in tokenize(" ".join(words)) if _in_vocabulary(t, idf))
         group = tuple(t for t in dict.fromkeys(group) if t not in _DETAIL_WORDS)
-        if group:
-            groups.append(group)
+        # a name's common words ("Intelligence" in "Intelligence College Europe") do not
+        # identify it: keep its rare ones when it has any
+        rare = tuple(t for t in group if idf.get(t, _RARE) >= _RARE)
+        if rare or group:
+            groups.append(rare or group)
     numbers = [n for n in re.findall(r"\b\w*\d\w*\b", question) if not _YEAR.fullmatch(n)]
     groups += [(t,) for t in tokenize(" ".join(numbers)) if _in_vocabulary(t, idf)]
     if not groups and not cross_lingual:
         terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _DETAIL_WORDS]
         terms = [t for t in terms if _in_vocabulary(t, idf) and t not in _GENERIC_NAMES]
-        groups = [(t,) for t in terms]
-        groups = sorted(groups, key=lambda g: -idf.get(g[0], 0.0))[:keep]
+        # rare and long: "migratiepartnerschap" says more of a subject than "gesloten"
+        terms.sort(key=lambda t: -idf.get(t, 0.0) * min(1.0, len(t) / 8))
+        groups = [(t,) for t in terms[:keep]]
     return sorted(dict.fromkeys(groups), key=lambda g: -max(idf.get(t, 0.0) for t in g))
+
+
+_RARE = 3.4  # idf of a term in about one passage in thirty: rare enough to identify a subject
 
 
 def _in_vocabulary(term: str, idf: Mapping[str, float]) -> bool:

@@ -186,7 +186,7 @@ def mentioned(term: str, vocabulary: str) -> bool:
 
 
 # English names of places and peoples a Dutch report writes in Dutch: the stem to look for.
-_PLACES = {
+PLACES = {
     "ukraine": "oekra", "ukrainian": "oekra", "turkey": "turk", "belgium": "belg",
     "poland": "pol", "hungary": "hongar", "greece": "grie", "sweden": "zwed",
     "norway": "noor", "spain": "span", "italy": "itali", "brussels": "bruss",
@@ -218,7 +218,7 @@ def unknown_names(question: str, vocabulary: str) -> list[str]:
         key = fold(word)
         if key in _TRANSLATED or key in _SUBJECT_STEMS:
             continue
-        stem = _PLACES.get(key, key[: max(5, len(key) - 4)])
+        stem = PLACES.get(key, key[: max(5, len(key) - 4)])
         if not re.search(rf"(?<!\w){re.escape(stem)}", vocabulary):
             found.append(word)
     return found
