@@ -148,7 +148,7 @@ def anchors(
         terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _DETAIL_WORDS]
         terms = [t for t in terms if _in_vocabulary(t, idf) and t not in _GENERIC_NAMES]
         # rare and long: "migratiepartnerschap" says more of a subject than "gesloten"
-        terms.sort(key=lambda t: -idf.get(t, 0.0) * min(1.0, len(t) / 8))
+        terms.sort(key=lambda t: -idf.get(t, 0.0) * min(1.0, len(t) / 12))
         groups = [(t,) for t in terms[:keep]]
     return sorted(dict.fromkeys(groups), key=lambda g: -max(idf.get(t, 0.0) for t in g))
 

@@ -39,6 +39,7 @@ _BIO = re.compile(
     rf"^(?:\*\*)?(?:[A-Z][\w'’.-]+\s+){{1,4}}(?:\*\*\s+)?(?:\([^)]*\)\s+)?(?:is|was|werkt|works)\b"
     rf".{{0,120}}\b{_ROLE}"
     rf"|^(?:expert view\s+)?(?:door|by|met|with)\s+\*\*"  # a byline: "Expert View door **X**"
+    rf"|^\W*(?:\w+:\s*)?\*\*[^*]{{3,60}}\*\*,\s"  # a programme's speaker: "▶ **X**, role"
     rf"|[”\"],?\s+(?:by|door)\s+[A-Z]"  # a study listed with its authors: "“Title,” by X"
     rf"|^(?:Hij|Zij|He|She)\s+(?:is|was|werkt|works|doet onderzoek|promoveerde|studeerde|"
     rf"researches|studied|holds)\b",

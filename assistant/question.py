@@ -44,7 +44,7 @@ _RAW_PATTERNS: tuple[tuple[Expectation, str], ...] = (
                    r"waren|wordt|worden) |how (large|big|high|much) (is|was|are|were|will)|"
                    r"(what|which) (interest )?rates?|interest rate|rente|"
                    r"looptijd|maturity)\b"),
-        ("person", r"^(wie|who|whom)\b(?! (is|was|zijn|are|were) [A-Z])|"
+        ("person", r"^(wie|who|whom)\b(?! (is|was|zijn|are|were) (?-i:[A-Z]))|"
                    r"\b(welke|which|what) (\w+ ){0,2}(persoon|person|minister|president|premier|"
                    r"auteur|author|onderzoeker|researcher|expert|defensieminister|"
                    r"politicus|politician|commissaris|commissioner|diplomaat|diplomat|"
@@ -103,6 +103,12 @@ _ABOUT_PEOPLE = re.compile(
     r"achtergrond|background|colofon|colophon|contact|uitgever|publisher|moderator|"
     r"sprekers?|speakers?|deelnemers?|participants?|wie|who|redactie|editors?)\b",
     re.IGNORECASE,
+)
+
+
+# A person named in the question ("Ben Knapen", "Danny Pronk"): their biography may answer it.
+_PERSON_NAMED = re.compile(
+    r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zà-ÿ]+\s+(?:(?:van|de|der|den|ten|ter)\s+)*[A-Z][a-zà-ÿ]{2,}\b"
 )
 
 
@@ -169,7 +175,8 @@ def analyse(question: str) -> QuestionAnalysis:
         count=count,
         list_noun=noun,
         judgement=judgement.group(1).lower() if judgement else chosen,
-        about_people=expects in ("person", "description") or bool(_ABOUT_PEOPLE.search(text)),
+        about_people=expects in ("person", "description")
+        or bool(_ABOUT_PEOPLE.search(text) or _PERSON_NAMED.search(text)),
     )
 
 
