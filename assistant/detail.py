@@ -251,8 +251,8 @@ def gives_detail(
     kind = asked_kind(q)
     if not kind:
         return True
-    if note:  # the footnote of a chosen sentence: that sentence was chosen for its subject
-        return has_kind(kind, sentence, q.text)
+    if note:  # the footnote of a chosen sentence (chosen for its subject) dates its source
+        return kind in ("year", "date") and has_kind(kind, sentence, q.text)
     if _NOTE.match(sentence):
         return False
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
