@@ -58,6 +58,12 @@ FootnoteLookup = Callable[[str, str], tuple[Passage, list[str]] | None]
 """(stored passage id, footnote number) → the passage holding that footnote and its units."""
 
 
+_BOTH = re.compile(
+    r"(?i)\b(beide|both|the two|de twee|allebei) (rapporten|reports|publicaties|publications|"
+    r"studies)\b|\b(in|of) (each|elk)\b|\bthe two reports\b"
+)
+
+
 def heading(passage: Passage) -> str:
     """The heading a quote from ``passage`` is shown under: its own section's."""
     return passage.section_path[-1] if passage.section_path else passage.section
@@ -158,6 +164,13 @@ class ExtractiveAnswerer:
         chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
         best = int(np.argmax(score))
         chosen = self._with_continuation(pool, chosen, best)
+        # A question about two reports gets the best sentence of each report as well.
+        if _BOTH.search(standalone):
+            for doc in dict.fromkeys(passages[c.passage].doc_id for c in pool):
+                rows = [i for i, c in enumerate(pool) if passages[c.passage].doc_id == doc]
+                top = max(rows, key=lambda i: score[i])
+                if top not in chosen and score[top] >= score[best] - 2 * self.margin:
+                    chosen = [*chosen, top]
         # A question that asks two things gets the best sentence for each part as well.
         for part, query in zip(parts, queries[1:], strict=True):
             part_best = int(np.argmax(scores(part, query)[0]))
