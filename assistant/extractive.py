@@ -168,9 +168,9 @@ class ExtractiveAnswerer:
         if _BOTH.search(standalone):
             for doc in dict.fromkeys(passages[c.passage].doc_id for c in pool):
                 rows = [i for i, c in enumerate(pool) if passages[c.passage].doc_id == doc]
-                top = max(rows, key=lambda i: score[i])
-                if top not in chosen and score[top] >= score[best] - 2 * self.margin:
-                    chosen = [*chosen, top]
+                doc_best = max(rows, key=lambda i: score[i])
+                if doc_best not in chosen and score[doc_best] >= score[best] - 2 * self.margin:
+                    chosen = [*chosen, doc_best]
         # A question that asks two things gets the best sentence for each part as well.
         for part, query in zip(parts, queries[1:], strict=True):
             part_best = int(np.argmax(scores(part, query)[0]))

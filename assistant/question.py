@@ -76,7 +76,7 @@ _NOT_LISTS = frozenset(
     "jaar jaren procent percentage landen rol kansen gevolgen redenen reden is".split()
 )
 # A judgement the reports must make themselves for a question to be answerable from them.
-JUDGEMENTS = {
+JUDGEMENTS: dict[str, tuple[str, ...]] = {
     "meest waarschijnlijk": ("meest waarschijnlijk", "waarschijnlijkst", "most likely"),
     "most likely": ("meest waarschijnlijk", "waarschijnlijkst", "most likely"),
     "likeliest": ("meest waarschijnlijk", "waarschijnlijkst", "most likely"),
