@@ -5,7 +5,8 @@ Not a test: run it by hand and commit the figures it appends to bench/RESULTS.md
     .venv/bin/python bench/bench_ask.py
 
 Measures, on an index of the bundled reports: end-to-end answer latency (retrieval, sentence
-selection, verification) over the 40 dev questions in a warm process (p50/p95/max), and the
+selection, verification) over the development questions (all three sets) in a warm process
+(p50/p95/max), and the
 wall time of one cold `legatus ask` command (process start, model and index load, answer).
 """
 
@@ -35,7 +36,7 @@ from index.settings import EmbeddingSettings  # noqa: E402
 from ingest import discover, read_batch  # noqa: E402
 from ingest.settings import ChunkSettings  # noqa: E402
 
-DEV = ROOT / "eval" / "questions" / "dev.jsonl"
+SETS = [ROOT / "eval" / "questions" / f"{name}.jsonl" for name in ("dev", "wide", "holdout")]
 
 
 def main() -> int:
@@ -52,7 +53,7 @@ def main() -> int:
         )
         index = SearchIndex.load(path, settings, embedder=embedder)
         assistant = Assistant(index, embedder, AssistantSettings())
-        cases = load_questions(DEV)
+        cases = [case for path in SETS for case in load_questions(path)]
         assistant.ask(cases[0].question)  # warm-up: first encode allocates
         times = []
         for case in cases:
@@ -81,7 +82,7 @@ def main() -> int:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| warm answer latency p50 (40 dev questions) | {p50:.0f} ms |",
+        f"| warm answer latency p50 ({len(cases)} dev questions) | {p50:.0f} ms |",
         f"| warm answer latency p95 | {p95:.0f} ms |",
         f"| warm answer latency max | {max(times):.0f} ms |",
         f"| cold `legatus ask` (process start, model + index load, answer) | {cold:.1f} s |",

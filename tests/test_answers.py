@@ -63,8 +63,13 @@ def test_a_detail_needs_its_kind_and_its_subject() -> None:
     assert gives_detail(company, "Solvinity werd overgenomen door Kyndryl.", terms)
     money = analyse("Hoe groot is het budget van het Europees Defensiefonds?")
     assert asked_kind(money) == "money"
-    assert gives_detail(money, "Het Defensiefonds krijgt 8 miljard euro.", [("defensiefond",)])
+    assert gives_detail(
+        money, "Het budget van het Defensiefonds is 8 miljard euro.", [("defensiefond",)]
+    )
     assert not gives_detail(money, "Het Defensiefonds telt 27 leden.", [("defensiefond",)])
+    # a figure answers "het budget" only when it is said to be the budget
+    assert not gives_detail(money, "Het Defensiefonds steunt 8 miljard euro aan projecten.",
+                            [("defensiefond",)])  # fmt: skip
     when = analyse("Op welke datum hield Macron zijn toespraak in maart 2026?")
     assert asked_kind(when) == "date"
     assert not gives_detail(when, "Macron sprak in maart 2026 over afschrikking.", [])
