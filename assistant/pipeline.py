@@ -347,9 +347,14 @@ def open_assistant(
 
     embedder = get_embedder(embedding)
     search_index = SearchIndex.load(index_path, embedding, index_settings, embedder=embedder)
-    llm: DraftingLLM | None = None
-    if settings.answerer == "llm":
-        from assistant.llm import LLMAnswerer
+    return Assistant(search_index, embedder, settings, drafting_llm(settings))
 
-        llm = LLMAnswerer(settings.llm)
-    return Assistant(search_index, embedder, settings, llm)
+
+def drafting_llm(settings: AssistantSettings) -> DraftingLLM | None:
+    """The LLM answerer the settings choose (``answerer="llm"``), else None: the one place
+    where the answerer is chosen; ``Assistant.ask(answerer=...)`` can only fall back from it."""
+    if settings.answerer != "llm":
+        return None
+    from assistant.llm import LLMAnswerer  # pulls in langchain-openai: only when configured
+
+    return LLMAnswerer(settings.llm)

@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.pipeline import Assistant
+from assistant.pipeline import Assistant, drafting_llm
 from assistant.settings import AssistantSettings
 from index.embedding import Embedder
 from index.hybrid import Mode, SearchIndex
@@ -117,12 +117,13 @@ def build_system(
     settings: AssistantSettings,
     reports: Path,
 ) -> Assistant:
-    """An assistant for one of ``SYSTEMS``."""
+    """An assistant for one of ``SYSTEMS``, answering with the answerer ``settings`` choose."""
+    llm = drafting_llm(settings)
     if name == "legatus":
-        return Assistant(index, embedder, settings)
+        return Assistant(index, embedder, settings, llm)
     if name in ("dense", "bm25"):
         mode: Mode = "dense" if name == "dense" else "lexical"
-        return Assistant(ModeSearcher(index, mode), embedder, settings)
+        return Assistant(ModeSearcher(index, mode), embedder, settings, llm)
     if name == "langchain":
-        return Assistant(NaiveLangChainSearcher(reports, embedder), embedder, settings)
+        return Assistant(NaiveLangChainSearcher(reports, embedder), embedder, settings, llm)
     raise ValueError(f"unknown system '{name}'; choose one of {', '.join(SYSTEMS)}")

@@ -106,13 +106,7 @@ def _run(
         index = SearchIndex.load(
             settings.index.path, settings.embedding, settings.index, embedder=embedder
         )
-        if cfg.answerer == "llm":
-            from assistant.llm import LLMAnswerer
-            from assistant.pipeline import Assistant
-
-            assistant = Assistant(index, embedder, cfg, LLMAnswerer(cfg.llm))
-        else:
-            assistant = build_system(system, index, embedder, cfg, settings.reports)
+        assistant = build_system(system, index, embedder, cfg, settings.reports)
     except (SearchIndexError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
