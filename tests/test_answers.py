@@ -223,3 +223,26 @@ def test_filter_refusal_does_not_fire_when_the_filtered_reports_answer(assistant
                            filters=filters)  # fmt: skip
     assert not answer.refused
     assert all("hcss" in c.passage.doc_id for c in answer.citations)
+
+
+def test_quotes_stand_under_their_section_heading() -> None:
+    from assistant.types import Answer, AnswerSentence
+    from assistant.verify import render
+    from ui import render as page
+
+    sentences = (
+        AnswerSentence("Drie scenario's: A; B; C.", (1,), 1.0, True),
+        AnswerSentence("Europa kiest A.", (1,), 1.0, True, heading="Drie <scenario's>"),
+        AnswerSentence("Of B.", (1,), 1.0, True, heading="Drie <scenario's>"),
+        AnswerSentence("Elders C.", (2,), 1.0, True, heading="Conclusie"),
+    )
+    text = render(sentences)
+    assert text == (
+        "Drie scenario's: A; B; C. [1] — Drie <scenario's>: Europa kiest A. [1] Of B. [1] "
+        "— Conclusie: Elders C. [2]"
+    )
+    html = page.answer_html(
+        Answer(question="?", answer=text, refused=False, sentences=sentences), 0
+    )
+    assert html.count('class="lg-heading"') == 2 and "Drie &lt;scenario" in html
+    assert "<scenario" not in html

@@ -54,6 +54,7 @@ CSS = """
 .lg-answer p, .lg-answer ul { margin: 0 0 .45em 0; line-height: 1.55; }
 .lg-answer ul { padding-left: 1.3em; }
 .lg-answer .lg-lead { color: #475569; font-style: italic; }
+.lg-answer .lg-heading { color: #334155; font-weight: 600; font-size: 0.9em; margin-bottom: 0.2em; }
 .lg-answer .lg-notice { color: #92400e; background: #fffbeb; border-left: 3px solid #f59e0b;
   padding: .35em .6em; font-size: .9em; }
 .lg-answer.lg-error p { color: #991b1b; }

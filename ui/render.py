@@ -94,11 +94,22 @@ def lead_text(answer: Answer) -> str:
 
 
 def _sentence_blocks(sentences: Sequence[AnswerSentence], turn: int) -> list[str]:
-    """Paragraphs of running sentences, and lists where sentences start with a bullet."""
+    """Paragraphs of running sentences, and lists where sentences start with a bullet; where
+    the quotes move to another section, its heading stands above them."""
     blocks: list[str] = []
     run: list[str] = []
     items: list[str] = []
+    heading = ""
     for s in sentences:
+        if s.heading and s.heading != heading:
+            if run:
+                blocks.append(f"<p>{' '.join(run)}</p>")
+                run = []
+            if items:
+                blocks.append(f"<ul>{''.join(items)}</ul>")
+                items = []
+            blocks.append(f'<p class="lg-heading">{esc(s.heading)}</p>')
+        heading = s.heading or heading
         text = without_footnote_marks(s.text).strip()
         html_ = esc(text.lstrip(BULLETS).strip()) + "".join(marker(turn, n) for n in s.citations)
         if text[:1] in BULLETS:
