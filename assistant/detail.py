@@ -258,4 +258,27 @@ def gives_detail(
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
         return False  # a capital is named as one
     window = f"{around} {sentence}"
-    return has_kind(kind, sentence, q.text) and anchored(window, terms) and measure_named(q, window)
+    return (
+        has_kind(kind, sentence, q.text)
+        and anchored(window, terms)
+        and measure_named(q, window)
+        and (kind not in _FIGURES or whose_figure_named(q.text, window))
+    )
+
+
+_FIGURES = frozenset({"money", "percent", "rate", "count"})
+_COUNTRY = {
+    "netherlands": "nederland", "dutch": "nederland", "nederland": "nederland",
+    "nederlandse": "nederland", "nederlanders": "nederland", "germany": "duits",
+    "german": "duits", "duitsland": "duits", "france": "frank", "french": "fran",
+    "frankrijk": "frank", "britain": "brit", "british": "brit", "china": "chin",
+    "chinese": "chin", "russia": "rus", "rusland": "rus", "russian": "rus",
+}  # fmt: skip
+
+
+def whose_figure_named(question: str, window: str) -> bool:
+    """A figure about a country or its people ("What percentage of Dutch people …") is given
+    only by a sentence that names that country: a figure about "de Europeanen" is another."""
+    asked = {_COUNTRY[w] for w in re.findall(r"[a-z]+", fold(question)) if w in _COUNTRY}
+    folded = fold(window)
+    return all(stem in folded for stem in asked)

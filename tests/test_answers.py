@@ -74,6 +74,10 @@ def test_a_detail_needs_its_kind_and_its_subject() -> None:
     assert asked_kind(when) == "date"
     assert not gives_detail(when, "Macron sprak in maart 2026 over afschrikking.", [])
     assert gives_detail(when, "Macron sprak op 2 maart 2026 over afschrikking.", [])
+    # a figure about the Europeans does not answer a question about the Dutch
+    share = analyse("What percentage of Dutch people see Trump as an enemy?")
+    assert not gives_detail(share, "51% van de Europeanen ziet Trump als vijand.", [("trump",)])
+    assert gives_detail(share, "22% van de Nederlanders ziet Trump als vijand.", [("trump",)])
     # a footnote's source line names bodies and dates of its own: it answers nothing
     assert not gives_detail(company, "9 Tweede Kamer, 'De verkoop van Solvinity', 2026.", terms)
 
