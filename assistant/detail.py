@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 
 from assistant.question import QuestionAnalysis
-from assistant.refusal import PLACES
+from assistant.refusal import COUNTRY_STEMS, PLACES
 from index.lexical import fold, tokenize
 
 _MONTHS = (
@@ -267,18 +267,11 @@ def gives_detail(
 
 
 _FIGURES = frozenset({"money", "percent", "rate", "count"})
-_COUNTRY = {
-    "netherlands": "nederland", "dutch": "nederland", "nederland": "nederland",
-    "nederlandse": "nederland", "nederlanders": "nederland", "germany": "duits",
-    "german": "duits", "duitsland": "duits", "france": "frank", "french": "fran",
-    "frankrijk": "frank", "britain": "brit", "british": "brit", "china": "chin",
-    "chinese": "chin", "russia": "rus", "rusland": "rus", "russian": "rus",
-}  # fmt: skip
 
 
 def whose_figure_named(question: str, window: str) -> bool:
     """A figure about a country or its people ("What percentage of Dutch people …") is given
     only by a sentence that names that country: a figure about "de Europeanen" is another."""
-    asked = {_COUNTRY[w] for w in re.findall(r"[a-z]+", fold(question)) if w in _COUNTRY}
+    asked = {COUNTRY_STEMS[w] for w in re.findall(r"[a-z]+", fold(question)) if w in COUNTRY_STEMS}
     folded = fold(window)
     return all(stem in folded for stem in asked)

@@ -10,10 +10,9 @@ something specific that none of the retrieved passages mentions:
 * a multi-word name such as "Chips Act", unless its words are ones a Dutch report would
   translate ("United States" = "Verenigde Staten");
 
-or when it asks for a quantity ("how many", "hoeveel", "welk percentage") and no sentence
-chosen for the answer gives a number about what the question names: the sentence must hold the
-number, the question's own numbers and one of the names the question is about ("Nederland" in
-"welk percentage gaf Nederland uit": a figure agreed by all NATO members does not answer it).
+or (see ``unknown_names``) when it names a place or person no indexed report mentions at all.
+Whether the chosen evidence gives the asked-for detail (a number, a name, a year) is decided in
+``assistant.detail``.
 """
 
 from __future__ import annotations
@@ -41,11 +40,6 @@ _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,60})[”\"’]")
 _NAME = re.compile(r"\b[A-Z][\w-]+(?:\s+[A-Z][\w-]+)+")
 _YEAR = re.compile(r"^(19|20)\d\d$")
-_QUANTITY = re.compile(
-    r"\b(how many|how much|hoeveel|what (share|percentage|proportion)|"
-    r"welk(e)? (percentage|aandeel|deel))\b",
-    re.IGNORECASE,
-)
 
 
 def _names(question: str) -> list[str]:
@@ -78,6 +72,13 @@ def specific_terms(question: str, report_years: Iterable[str] = ()) -> list[str]
 _DECADE = re.compile(r"^(1[89]|20)(\d)0s$")
 
 
+def _term_options(term: str, key: str) -> tuple[str, tuple[str, ...]]:
+    """The folded key of a term and the spellings to look for: "MEPs" → mep; NATO → nato, navo."""
+    if term.isupper() and key.endswith("s") and len(key) > 2:
+        key = key[:-1]
+    return key, (key, *_ALIASES.get(key, ()))
+
+
 def _mentions(term: str, texts: Sequence[str]) -> bool:
     key = fold(term)
     if decade := _DECADE.match(key):  # "1980s": "jaren tachtig", "jaren 80", "1980"
@@ -85,9 +86,7 @@ def _mentions(term: str, texts: Sequence[str]) -> bool:
         tens = rf"jaren\W*({decade.group(2)}0|{_TENS[decade.group(2)]})"
         if any(re.search(tens, t) for t in texts):
             return True
-    if term.isupper() and key.endswith("s") and len(key) > 2:
-        key = key[:-1]  # "MEPs" → "mep"
-    options = (key, *_ALIASES.get(key, ()))
+    key, options = _term_options(term, key)
     if any(re.search(rf"(?<!\w){re.escape(o)}", t) for o in options for t in texts):
         return True
     # Two names side by side in a question ("Van Hooft en Hellendoorn Frankrijk") read as one:
@@ -113,75 +112,26 @@ _TENS = dict(
         strict=True,
     )
 )
-_AMOUNT = re.compile(
-    r"(?i)(?<!figuur )(?<!figure )(?<!tabel )(?<!table )(?<!kader )(?<!artikel )(?<!article )"
-    r"(?<![\w.,-])\d+(?:[.,]\d+)*(?![\w-]|[.,]\d)"
-)
-
-
-# English names of the subjects a Dutch report writes in Dutch: the stem to look for.
-_SUBJECT_STEMS = {
-    "netherlands": "nederland", "dutch": "nederland", "europe": "europ", "european": "europ",
-    "germany": "duits", "german": "duits", "france": "frankrijk", "french": "fran",
-    "britain": "brit", "british": "brit", "uk": "vk", "america": "amerika", "american": "amerika",
-    "russia": "rus", "russian": "rus", "china": "chin", "chinese": "chin", "eu": "eu",
-    "nato": "navo", "us": "vs", "usa": "vs",
+# Countries and their people, in English and Dutch: the stem a Dutch report's text holds.
+COUNTRY_STEMS = {
+    "netherlands": "nederland", "dutch": "nederland", "nederland": "nederland",
+    "nederlandse": "nederland", "nederlanders": "nederland", "germany": "duits",
+    "german": "duits", "duitsland": "duits", "france": "frank", "french": "fran",
+    "frankrijk": "frank", "britain": "brit", "british": "brit", "china": "chin",
+    "chinese": "chin", "russia": "rus", "rusland": "rus", "russian": "rus",
 }  # fmt: skip
-_SUBJECT = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w-]+")
-
-
-def quantity_subjects(question: str) -> list[str]:
-    """Stems of the capitalised names a quantity question is about (not its first word).
-
-    Example:
-        >>> quantity_subjects("Welk percentage van zijn bbp gaf Nederland in 2025 uit?")
-        ['neder']
-        >>> quantity_subjects("What share of European turnover comes from the EU?")
-        ['europ', 'eu']
-    """
-    stems = []
-    for word in _SUBJECT.findall(question.strip()):
-        key = fold(word)
-        if key in _SUBJECT_STEMS:
-            stems.append(_SUBJECT_STEMS[key])
-        elif key not in _TRANSLATED and not word.isupper():
-            stems.append(key[: max(4, len(key) - 4)])  # "Australische" ~ "Australian"
-        elif word.isupper():
-            stems.append(_ALIASES.get(key, (key,))[0])
-    return list(dict.fromkeys(stems))
-
-
-def lacks_quantity(question: str, sentences: Sequence[str]) -> bool:
-    """A question asking for a number, answered by no sentence that gives one.
-
-    The number must stand in a sentence that also names the question's own numbered terms
-    (asking "how many F-35s" is not answered by a number about something else), and references
-    such as "figuur 8" or "artikel 31" are not amounts.
-    """
-    if not _QUANTITY.search(question):
-        return False
-    terms = [fold(t) for t in specific_terms(question) if any(c.isdigit() for c in t)]
-    subjects = [re.compile(rf"(?<!\w){re.escape(x)}") for x in quantity_subjects(question)]
-
-    def answers(sentence: str) -> bool:
-        folded = fold(sentence)
-        return (
-            _AMOUNT.search(sentence) is not None
-            and all(t in folded for t in terms)
-            and (not subjects or any(x.search(folded) for x in subjects))
-        )
-
-    return not any(answers(s) for s in sentences)
+# English names of the subjects a Dutch report writes in Dutch: the stem to look for.
+SUBJECT_STEMS = {
+    **COUNTRY_STEMS, "europe": "europ", "european": "europ", "uk": "vk", "america": "amerika",
+    "american": "amerika", "eu": "eu", "nato": "navo", "us": "vs", "usa": "vs",
+}  # fmt: skip
 
 
 def mentioned(term: str, vocabulary: str) -> bool:
     """``term`` occurs in ``vocabulary`` (the folded text of every indexed report): a term the
     search results lack but the reports have means search missed it, not that they are silent.
     """
-    key = fold(term)
-    if term.isupper() and key.endswith("s") and len(key) > 2:
-        key = key[:-1]
-    options = (key, *_ALIASES.get(key, ()))
+    _, options = _term_options(term, fold(term))
     return any(re.search(rf"(?<!\w){re.escape(o)}", vocabulary) for o in options)
 
 
@@ -216,7 +166,7 @@ def unknown_names(question: str, vocabulary: str) -> list[str]:
         if re.search(r"[A-Z][\w'’-]*$", before) or re.match(r"[A-Z]", after):
             continue  # part of a multi-word name: missing_terms looks at those
         key = fold(word)
-        if key in _TRANSLATED or key in _SUBJECT_STEMS:
+        if key in _TRANSLATED or key in SUBJECT_STEMS:
             continue
         stem = PLACES.get(key, key[: max(5, len(key) - 4)])
         if not re.search(rf"(?<!\w){re.escape(stem)}", vocabulary):

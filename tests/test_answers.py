@@ -78,6 +78,11 @@ def test_a_detail_needs_its_kind_and_its_subject() -> None:
     share = analyse("What percentage of Dutch people see Trump as an enemy?")
     assert not gives_detail(share, "51% van de Europeanen ziet Trump als vijand.", [("trump",)])
     assert gives_detail(share, "22% van de Nederlanders ziet Trump als vijand.", [("trump",)])
+    # a reference to a figure is not a count
+    jets = analyse("Hoeveel toestellen koopt Nederland?")
+    assert asked_kind(jets) == "count"
+    assert gives_detail(jets, "Nederland koopt 52 toestellen.", [("toestel",)])
+    assert not gives_detail(jets, "Nederland koopt toestellen (figuur 8).", [("toestel",)])
     # a footnote's source line names bodies and dates of its own: it answers nothing
     assert not gives_detail(company, "9 Tweede Kamer, 'De verkoop van Solvinity', 2026.", terms)
 
