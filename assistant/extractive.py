@@ -19,16 +19,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.detail import anchors, asked_kind, gives_detail
-from assistant.evidence import refers_back
+from assistant.expand import with_antecedents, with_continuation, with_enumeration, with_unfinished
 from assistant.lists import find_list, makes_judgement, without_matter
 from assistant.question import QuestionAnalysis
 from assistant.sentences import (
     Candidate,
-    announced_count,
     candidates,
     footnote_marks,
     footnote_starts,
-    is_list_item,
     prose_share,
     question_parts,
     rest_of_paragraph,
@@ -86,7 +84,6 @@ class ExtractiveAnswerer:
     prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
     list_penalty = 0.03
     question_penalty = 0.05
-    list_items = 12  # most list items an announcing sentence brings along
     footnote_units = 3  # most sentences of a footnote quoted with the sentence that cites it
     detail_reach = 10  # how many of the best sentences may give the asked-for detail
 
@@ -161,9 +158,9 @@ class ExtractiveAnswerer:
             return similarity + self.lexical_weight * overlap + bias, own, weights
 
         score, similarity, weights = scores(focus, queries[0])
-        chosen = self._with_announced_lists(pool, self._choose(pool, score, vectors))
+        chosen = with_enumeration(pool, self._choose(pool, score, vectors))
         best = int(np.argmax(score))
-        chosen = self._with_continuation(pool, chosen, best)
+        chosen = with_continuation(pool, chosen, best)
         # A question about two reports gets the best sentence of each report as well.
         if _BOTH.search(standalone):
             for doc in dict.fromkeys(passages[c.passage].doc_id for c in pool):
@@ -175,7 +172,7 @@ class ExtractiveAnswerer:
         for part, query in zip(parts, queries[1:], strict=True):
             part_best = int(np.argmax(scores(part, query)[0]))
             if part_best not in chosen:
-                chosen = self._with_announced_lists(pool, [*chosen, part_best])
+                chosen = with_enumeration(pool, [*chosen, part_best])
         gaps: list[str] = []
         with_notes, found = self._with_footnotes(pool, chosen, passages)
         note_units = [pool[j].text for j in with_notes if j not in chosen]
@@ -191,7 +188,7 @@ class ExtractiveAnswerer:
         listed = find_list(question, pool, score, passages) if question.wants_list else None
         if listed is not None:
             chosen = [*listed.units, *(i for i in chosen if i not in listed.units)]
-        chosen = self._with_unfinished(pool, self._with_antecedents(pool, chosen))
+        chosen = with_unfinished(pool, with_antecedents(pool, chosen))
         chosen, notes = self._with_footnotes(pool, chosen, passages)
         coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences: list[DraftSentence] = []
@@ -256,60 +253,6 @@ class ExtractiveAnswerer:
                 return [i, nxt]
         return None
 
-    @staticmethod
-    def _with_unfinished(pool: list[Candidate], chosen: list[int]) -> list[int]:
-        """A chosen unit that does not finish (no closing punctuation: cut by a page break or
-        a caption) or that introduces what follows (": ") brings the next unit of its passage."""
-        out = list(chosen)
-        for i in chosen:
-            text = pool[i].text.rstrip("*_ ")
-            nxt = i + 1
-            if (
-                nxt < len(pool)
-                and pool[nxt].passage == pool[i].passage
-                and nxt not in out
-                and not is_list_item(text)
-                and (text.endswith(":") or not re.search(r"[.!?…”\"’')\]\d⁰-⁹]$", text))
-            ):
-                out.append(nxt)
-        return out
-
-    @staticmethod
-    def _with_antecedents(pool: list[Candidate], chosen: list[int]) -> list[int]:
-        """A chosen sentence that points back ("Dit scenario …", "Hij …") brings the sentence
-        before it in its paragraph, so the quote says what it is about."""
-        out = list(chosen)
-        for i in chosen:
-            j = i - 1
-            if (
-                refers_back(pool[i].text)
-                and j >= 0
-                and pool[j].passage == pool[i].passage
-                and pool[j].paragraph == pool[i].paragraph
-                and j not in out
-            ):
-                out.append(j)
-        return out
-
-    def _with_announced_lists(self, pool: list[Candidate], chosen: list[int]) -> list[int]:
-        """A chosen sentence that announces a list ("… de volgende instrumenten:") brings the
-        list items that follow it in the same passage."""
-        out = list(chosen)
-        for i in chosen:
-            if not pool[i].text.rstrip("* ").endswith((":", "...", "…")):
-                continue
-            j = i + 1
-            while (
-                j < len(pool)
-                and j - i <= self.list_items
-                and pool[j].passage == pool[i].passage
-                and is_list_item(pool[j].text)
-            ):
-                if j not in out:
-                    out.append(j)
-                j += 1
-        return out
-
     def _with_footnotes(
         self, pool: list[Candidate], chosen: list[int], passages: Sequence[Passage]
     ) -> tuple[list[int], dict[int, list[tuple[Passage, list[str]]]]]:
@@ -347,23 +290,6 @@ class ExtractiveAnswerer:
                 note_passage = covering.get(note_passage.chunk_id, note_passage)
                 found.setdefault(i, []).append((note_passage, units[: self.footnote_units]))
         return out, found
-
-    @staticmethod
-    def _with_continuation(pool: list[Candidate], chosen: list[int], best: int) -> list[int]:
-        """The best sentence brings the next one of its paragraph: an answer often runs on
-        ("… twee grote hindernissen moet nemen. Het wordt gehinderd door …"). When it announces
-        a number of things ("twee grote hindernissen", "three options"), it brings that many
-        following sentences of its passage, up to five."""
-        count = announced_count(pool[best].text)
-        out = list(chosen)
-        for nxt in range(best + 1, min(best + 1 + (count or 1), len(pool))):
-            if pool[nxt].passage != pool[best].passage or (
-                not count and pool[nxt].paragraph != pool[best].paragraph
-            ):
-                break
-            if nxt not in out:
-                out.append(nxt)
-        return out
 
     def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
         order = np.argsort(-score)
