@@ -7,7 +7,8 @@ vector, and one that only moved because text before it changed gets a new id but
 
 Reports indexed earlier and not given now are kept, unless they were read from under one of the
 ``prune_under`` folders (then they were deleted there and are removed), or their file is in
-``keep_paths`` (it failed to read this time: the indexed version stays).
+``keep_paths`` or under a folder in it (it failed to read, or the folder could not be listed,
+this time: the indexed version stays, since the file is unknown rather than gone).
 
 Example:
     >>> stats = update_index(Path("var/index"), batch.documents, ChunkSettings(),
@@ -116,7 +117,8 @@ def update_index(
         paths: doc_id → file each document was read from (recorded, and used for pruning).
         prune_under: indexed reports recorded under these folders (or equal to these files)
             and absent from ``documents`` are removed.
-        keep_paths: files that failed to read; reports recorded with these paths are kept.
+        keep_paths: files that failed to read and folders that could not be listed; reports
+            recorded with these paths, or under these folders, are kept.
         rebuild: ignore the existing index and embed everything again.
         progress: called as ``progress(done, total)`` with the texts (passages, then their
             sentences) embedded so far and the number to embed, before the first batch and after
@@ -219,7 +221,7 @@ def _carry_over(
     if old is None:
         return {}, []
     scopes = [p.expanduser().absolute() for p in prune_under]
-    failed = {str(p.expanduser().absolute()) for p in keep_paths}
+    failed = [p.expanduser().absolute() for p in keep_paths]
     kept: dict[str, DocumentEntry] = {}
     removed: list[str] = []
     for doc_id, entry in old.manifest.documents.items():
@@ -227,7 +229,8 @@ def _carry_over(
             continue
         where = Path(entry.path) if entry.path else None
         pruned = where is not None and any(where == s or where.is_relative_to(s) for s in scopes)
-        if pruned and entry.path not in failed:
+        unknown = where is not None and any(where == f or where.is_relative_to(f) for f in failed)
+        if pruned and not unknown:
             removed.append(doc_id)
         else:
             kept[doc_id] = entry

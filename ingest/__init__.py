@@ -1,11 +1,12 @@
 """Ingest: reports on disk → cleaned, structured documents → citable chunks."""
 
 from ingest.chunking import chunk
-from ingest.pipeline import Batch, Failure, discover, read, read_batch
+from ingest.pipeline import Batch, Discovery, Failure, discover, read, read_batch, scan
 from ingest.types import Chunk, Document, DocumentMeta, IngestError, Section
 
 __all__ = [
     "Batch",
+    "Discovery",
     "Chunk",
     "Document",
     "DocumentMeta",
@@ -16,4 +17,5 @@ __all__ = [
     "discover",
     "read",
     "read_batch",
+    "scan",
 ]

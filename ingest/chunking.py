@@ -7,7 +7,9 @@ cut is still found whole in one passage.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.settings import ChunkSettings
@@ -50,11 +52,24 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bounds if e > s]
 
 
-def _units(doc: Document, section: Section, max_unit: int) -> list[_Unit]:
+def _overlapping(spans: Sequence[Span], ends: Sequence[int], start: int, end: int) -> list[Span]:
+    """The spans that overlap ``[start, end)``.
+
+    Spans are in text order and do not overlap, so their ends are sorted: a bisection finds the
+    first one, instead of a scan of all spans per section and per passage, which made cutting
+    quadratic in the length of the document (141 s for 32 MiB of text).
+    """
+    out: list[Span] = []
+    for i in range(bisect.bisect_right(ends, start), len(spans)):
+        if spans[i].start >= end:
+            break
+        out.append(spans[i])
+    return out
+
+
+def _units(doc: Document, section: Section, max_unit: int, ends: Sequence[int]) -> list[_Unit]:
     units: list[_Unit] = []
-    for span in doc.spans:
-        if span.end <= section.start or span.start >= section.end:
-            continue
+    for span in _overlapping(doc.spans, ends, section.start, section.end):
         text = doc.text[span.start : span.end]
         pieces = (
             split_sentences(text, span.start)
@@ -99,8 +114,10 @@ def _pack(units: list[_Unit], cfg: ChunkSettings) -> list[tuple[int, int]]:
     return extents
 
 
-def _pages(doc: Document, start: int, end: int) -> tuple[int | None, int | None, str | None]:
-    inside: list[Span] = [s for s in doc.spans if s.end > start and s.start < end and s.page]
+def _pages(
+    doc: Document, start: int, end: int, ends: Sequence[int]
+) -> tuple[int | None, int | None, str | None]:
+    inside = [s for s in _overlapping(doc.spans, ends, start, end) if s.page]
     if not inside:
         return None, None, None
     return inside[0].page, inside[-1].page, inside[0].page_label
@@ -120,10 +137,11 @@ def chunk(doc: Document, cfg: ChunkSettings | None = None) -> list[Chunk]:
     cfg = cfg or ChunkSettings()
     chunks: list[Chunk] = []
     section_page: str | None = None
+    ends = [span.end for span in doc.spans]
     for section in doc.sections:
         section_page = section.page_label or (str(section.page) if section.page else section_page)
-        for start, end in _pack(_units(doc, section, max_unit=cfg.size), cfg):
-            page, page_end, label = _pages(doc, start, end)
+        for start, end in _pack(_units(doc, section, cfg.size, ends), cfg):
+            page, page_end, label = _pages(doc, start, end, ends)
             piece = Chunk.create(
                 doc.doc_id,
                 doc.text[start:end],

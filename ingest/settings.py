@@ -40,3 +40,69 @@ class ChunkSettings(BaseModel):
                 f"({self.size}); lower LEGATUS_CHUNK__OVERLAP or raise LEGATUS_CHUNK__SIZE"
             )
         return self
+
+
+class ReadLimits(BaseModel):
+    """How large a report file may be, checked before it is read, so one odd file cannot stall
+    or exhaust a batch.
+
+    A policy report is rarely over a few MiB of text (300 pages of prose are about 1 MiB); the
+    limits leave ample room above that while keeping the worst case under them to about a minute
+    and about a GiB of memory on a small machine (see ``bench/bench_ingest_limits.py``).
+    Environment: ``LEGATUS_LIMITS__<FIELD>``, e.g. ``LEGATUS_LIMITS__MAX_TEXT_MIB=40``.
+
+    Example:
+        >>> ReadLimits().bytes_for(".md") == 20 * 2**20
+        True
+    """
+
+    max_text_mib: int = Field(
+        20,
+        ge=1,
+        le=1024,
+        description="Largest .txt, .md/.markdown or .html/.htm file, in MiB. Reading and cutting "
+        "take about 1 s and 30 MiB of memory per MiB of text.",
+    )
+    max_pdf_mib: int = Field(
+        100,
+        ge=1,
+        le=4096,
+        description="Largest .pdf file, in MiB. Report PDFs are mostly images by size; the text "
+        "work grows with the pages, not the bytes.",
+    )
+    max_docx_mib: int = Field(
+        50, ge=1, le=4096, description="Largest .docx file (the ZIP package itself), in MiB."
+    )
+    max_docx_unpacked_mib: int = Field(
+        256,
+        ge=1,
+        le=16384,
+        description="Largest total size, in MiB, that a .docx's parts (text, images) declare "
+        "they unpack to; all of it is held in memory while reading.",
+    )
+    max_docx_xml_mib: int = Field(
+        32,
+        ge=1,
+        le=4096,
+        description="Largest total size, in MiB, of a .docx's XML parts unpacked; they are "
+        "parsed into a tree of about 15 times that size. A long report has 5–15 MiB.",
+    )
+    max_compression_ratio: int = Field(
+        100,
+        ge=10,
+        le=10000,
+        description="A .docx part over 1 MiB unpacked that is more than this many times its "
+        "packed size is refused as a ZIP bomb; Word's XML packs 5–30 times.",
+    )
+
+    def bytes_for(self, suffix: str) -> int:
+        """The file size limit, in bytes, for a file with this suffix."""
+        mib = {".pdf": self.max_pdf_mib, ".docx": self.max_docx_mib}.get(
+            suffix.lower(), self.max_text_mib
+        )
+        return mib * 2**20
+
+    def setting_for(self, suffix: str) -> str:
+        """The environment variable that sets the file size limit for this suffix."""
+        name = {".pdf": "max_pdf_mib", ".docx": "max_docx_mib"}.get(suffix.lower(), "max_text_mib")
+        return f"LEGATUS_LIMITS__{name.upper()}"

@@ -23,6 +23,7 @@ from ingest.readers import SUPPORTED_SUFFIXES, is_readable, read_raw
 from ingest.readers.markdown import inline_text
 from ingest.readers.meta import doc_id_for, guess_language, title_from_stem
 from ingest.readers.pdf import reading_order
+from ingest.settings import ReadLimits
 from ingest.types import Block, IngestError
 
 REPORTS = Path(__file__).resolve().parents[1] / "data" / "reports"
@@ -745,10 +746,11 @@ def test_unsupported_suffix_is_refused(tmp_path: Path) -> None:
 
 def test_oversize_file_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "groot.txt"
-    target.write_text(DUTCH * 10)
-    with pytest.raises(IngestError, match=r"groot\.txt: is .* MB, over the limit"):
-        read_raw(target, max_bytes=100)
-    assert read_raw(target, max_bytes=10_000).blocks
+    target.write_text(DUTCH * (2**20 // len(DUTCH) + 1))
+    refusal = r"groot\.txt: is [\d,]+ bytes \(1\.0 MiB\), over the limit of 1 MiB for \.txt"
+    with pytest.raises(IngestError, match=refusal):
+        read_raw(target, limits=ReadLimits(max_text_mib=1))
+    assert read_raw(target, limits=ReadLimits(max_text_mib=2)).blocks
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Readers of the ingest stage: one file in, a `RawDocument` (metadata and blocks) out.
 
 `read_raw` picks the reader by suffix and refuses, with an `IngestError` that names the file and
-says what to do, anything it cannot read: unknown formats, empty, oversized, damaged, encrypted
-or scanned files, undecodable text, invalid metadata sidecars.
+says what to do, anything it cannot read: unknown formats, empty, oversized (see
+`ingest.settings.ReadLimits`), damaged, encrypted or scanned files, ZIP bombs, undecodable text,
+invalid metadata sidecars.
 
 Example:
     >>> from pathlib import Path
@@ -22,9 +23,8 @@ from ingest.readers.markdown import read_markdown
 from ingest.readers.meta import SIDECAR_SUFFIX, build_meta, find_sidecar, guess_language
 from ingest.readers.pdf import read_pdf
 from ingest.readers.text import read_text
+from ingest.settings import ReadLimits
 from ingest.types import IngestError, RawDocument
-
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 READERS: dict[str, Callable[[Path], RawDocument]] = {
     ".pdf": read_pdf,
@@ -36,9 +36,10 @@ READERS: dict[str, Callable[[Path], RawDocument]] = {
     ".txt": read_text,
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
+# Readers of packages that unpack: they check what the package declares before unpacking it.
+_UNPACKING_READERS: dict[str, Callable[[Path, ReadLimits], RawDocument]] = {".docx": read_docx}
 
 __all__ = [
-    "DEFAULT_MAX_BYTES",
     "READERS",
     "SIDECAR_SUFFIX",
     "SUPPORTED_SUFFIXES",
@@ -55,17 +56,20 @@ def is_readable(path: Path) -> bool:
     return path.suffix.lower() in READERS and not path.name.endswith(SIDECAR_SUFFIX)
 
 
-def read_raw(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
+def read_raw(path: str | Path, *, limits: ReadLimits | None = None) -> RawDocument:
     """Read a report file (.pdf, .html/.htm, .docx, .md/.markdown, .txt) into a `RawDocument`.
 
     Args:
         path: the report; its metadata sidecar, if any, sits next to it (see `ingest.readers.meta`).
-        max_bytes: larger files are refused before they are opened.
+        limits: file size limits by format, checked before the file is opened (default:
+            `ReadLimits()`).
 
     Raises:
         IngestError: the file cannot be read; the message names it, says why and what to do.
     """
     path = Path(path)
+    limits = limits or ReadLimits()
+    suffix = path.suffix.lower()
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         known = ", ".join(sorted(READERS))
@@ -83,12 +87,16 @@ def read_raw(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocu
         raise IngestError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if size == 0:
         raise IngestError(f"{path}: is empty (0 bytes); download or export it again")
+    max_bytes = limits.bytes_for(suffix)
     if size > max_bytes:
         raise IngestError(
-            f"{path}: is {size / 2**20:.1f} MB, over the limit of {max_bytes / 2**20:.1f} MB; "
-            "split the report, or raise the limit if the file is really a single report"
+            f"{path}: is {size:,} bytes ({size / 2**20:.1f} MiB), over the limit of "
+            f"{max_bytes // 2**20} MiB "
+            f"for {suffix} files ({limits.setting_for(suffix)}); split the report, or raise the "
+            "limit if the file really is a single report"
         )
-    document = reader(path)
+    unpacking = _UNPACKING_READERS.get(suffix)
+    document = unpacking(path, limits) if unpacking else reader(path)
     if not any(block.text.strip() for block in document.blocks):
         raise IngestError(
             f"{path}: contains no text; check that it is the report itself and not an empty export"

@@ -36,6 +36,13 @@ _BLOCK_TAGS = [
 # fmt: on
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _COOKIE_MAX_CHARS = 3000  # a cookie banner is short; a long element matching is the page itself
+# Walking the tree recurses a few frames per nested block element; past this depth (real pages
+# nest a few dozen levels) the rest of a subtree is read flat, so that 500 nested <div>s cannot
+# exhaust Python's recursion limit.
+_MAX_DEPTH = 64
+_BREAK = "\x00"  # marks block boundaries in a flattened subtree; never in parsed HTML text
+_END_OF_BLOCK = object()
+_BLOCK_SET = frozenset(_BLOCK_TAGS)
 
 
 def read_html(path: Path) -> RawDocument:
@@ -121,8 +128,11 @@ def _main_element(soup: BeautifulSoup) -> Tag | None:
     return soup.body or soup
 
 
-def _walk(element: Tag, out: list[Block]) -> None:
+def _walk(element: Tag, out: list[Block], depth: int = 0) -> None:
     """Append the blocks of ``element``; loose text between block elements is a paragraph."""
+    if depth > _MAX_DEPTH:
+        _flatten(element, out)
+        return
     loose: list[str] = []
 
     def flush() -> None:
@@ -135,7 +145,7 @@ def _walk(element: Tag, out: list[Block]) -> None:
         if isinstance(child, Tag):
             if child.name in _BLOCK_TAGS or child.find(_BLOCK_TAGS) is not None:
                 flush()
-                _block(child, out)
+                _block(child, out, depth + 1)
             elif child.name == "br":
                 loose.append(" ")
             else:
@@ -145,7 +155,33 @@ def _walk(element: Tag, out: list[Block]) -> None:
     flush()
 
 
-def _block(tag: Tag, out: list[Block]) -> None:
+def _flatten(element: Tag, out: list[Block]) -> None:
+    """Append the text of ``element`` as paragraphs, one per run between block elements.
+
+    The fallback for subtrees nested too deep to walk: an explicit stack instead of recursion,
+    and no changes to the tree (bs4 inserts cost time proportional to the depth). Structure
+    (headings, lists, tables) is not kept there; the text is.
+    """
+    parts: list[str] = []
+    stack: list[object] = list(reversed(element.contents))
+    while stack:
+        node = stack.pop()
+        if node is _END_OF_BLOCK:
+            parts.append(_BREAK)
+        elif isinstance(node, Tag):
+            if node.name == "br":
+                parts.append(" ")
+            elif node.name in _BLOCK_SET:
+                parts.append(_BREAK)
+                stack.append(_END_OF_BLOCK)
+            stack.extend(reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            parts.append(str(node))
+    for text in "".join(parts).split(_BREAK):
+        _emit(out, "paragraph", text)
+
+
+def _block(tag: Tag, out: list[Block], depth: int) -> None:
     name = tag.name
     if name in _HEADINGS:
         _emit(out, "heading", _inline_text(tag), level=_HEADINGS[name])
@@ -153,22 +189,22 @@ def _block(tag: Tag, out: list[Block]) -> None:
         if tag.find(_BLOCK_TAGS) is None:
             _emit(out, "paragraph", _inline_text(tag))
         else:
-            _walk(tag, out)
+            _walk(tag, out, depth)
     elif name in ("ul", "ol"):
-        _list(tag, out)
+        _list(tag, out, depth)
     elif name == "table":
-        _table(tag, out)
+        _table(tag, out, depth)
     elif name == "blockquote":
         parts: list[Block] = []
-        _walk(tag, parts)
+        _walk(tag, parts, depth)
         out.extend(Block("quote", b.text) if b.kind == "paragraph" else b for b in parts)
     elif name == "hr":
         return
     else:
-        _walk(tag, out)
+        _walk(tag, out, depth)
 
 
-def _list(tag: Tag, out: list[Block]) -> None:
+def _list(tag: Tag, out: list[Block], depth: int) -> None:
     ordered = tag.name == "ol"
     try:
         number = int(str(tag.get("start", "1")))
@@ -182,30 +218,30 @@ def _list(tag: Tag, out: list[Block]) -> None:
         for sub in nested:
             sub.extract()
         marker = f"{number}. " if ordered else "- "
-        text = _text_of(item)
+        text = _text_of(item, depth + 1)
         if text:
             out.append(Block("list_item", marker + text))
         number += 1
         for sub in nested:
-            _list(sub, out)
+            _list(sub, out, depth + 1)
 
 
-def _table(tag: Tag, out: list[Block]) -> None:
+def _table(tag: Tag, out: list[Block], depth: int) -> None:
     caption = tag.find("caption")
     if isinstance(caption, Tag):
         _emit(out, "paragraph", _inline_text(caption))
     for row in tag.find_all("tr"):
         if row.find_parent("table") is not tag:
             continue  # a row of a nested table; its text is in the outer cell already
-        cells = [_text_of(cell) for cell in row.find_all(["td", "th"], recursive=False)]
+        cells = [_text_of(cell, depth + 1) for cell in row.find_all(["td", "th"], recursive=False)]
         if any(cells):
             out.append(Block("table_row", " | ".join(cells)))
 
 
-def _text_of(tag: Tag) -> str:
+def _text_of(tag: Tag, depth: int) -> str:
     """All text of an element on one line; its paragraphs, if any, joined by a space."""
     parts: list[Block] = []
-    _walk(tag, parts)
+    _walk(tag, parts, depth)
     return " ".join(block.text for block in parts)
 
 
