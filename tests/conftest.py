@@ -115,3 +115,24 @@ def all_dev_answers(assistant):  # type: ignore[no-untyped-def]
 
 
 # --- end assistant ---------------------------------------------------------------------------
+
+
+# --- ui: headless Chromium, one per session (tests/test_web.py, tests/test_web_edge.py) --------
+
+
+@pytest.fixture(scope="session")
+def browser_downloads(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Where the session's browser saves downloads."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="session")
+def browser(browser_downloads):  # type: ignore[no-untyped-def]
+    """Headless Chromium via selenium (see tests/web_helpers.py), shared by the page tests."""
+    from tests.web_helpers import chromium
+
+    with chromium(browser_downloads) as driver:
+        yield driver
+
+
+# --- end ui ----------------------------------------------------------------------------------

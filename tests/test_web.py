@@ -3,16 +3,13 @@ page's handlers, and the whole page in headless Chromium against a real `legatus
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-import os
 import re
-import socket
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +20,13 @@ from typer.testing import CliRunner
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 from eval.questions import load_questions
 from index.types import SearchFilters
+from tests.web_helpers import Listener, free_port, serving
 from ui import render
 from ui.feedback import FeedbackStore, export_jsonl
 from ui.settings import UISettings
 from ui.web import ChatPage, FilterError, Turn, build_app, make_filters, messages, serve
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_CACHE = Path(os.environ.get("LEGATUS_TEST_MODEL_CACHE", ROOT / ".cache" / "models"))
 ARTIFACTS = ROOT / "artifacts"
 HCSS_TITLE = (
     "Samenhangen – Strategische Monitor 2022: syntheserapport over Europese strategische autonomie"
@@ -81,6 +78,14 @@ def test_hostile_report_text_is_escaped_everywhere() -> None:
         assert 'onerror="' not in page  # the quote is escaped, so no attribute can start
     note = render.briefing_markdown(a, HOSTILE, "2026-01-01")
     assert re.search(r"(?<!\\)<", note) is None and "\\<script\\>" in note  # every < escaped
+
+
+def test_the_reports_own_bold_and_italic_show_but_nothing_else_becomes_markup() -> None:
+    text = "**Koorddans** en *assurance* ![q](http://evil/x) <b onmouseover=x>y</b> 2 * 3 * 4"
+    html_ = render.answer_html(answer_with(passage(text=text), text), 0)
+    assert "<strong>Koorddans</strong>" in html_ and "<em>assurance</em>" in html_
+    assert "<img" not in html_ and "<b " not in html_ and "href=\"http://evil" not in html_
+    assert "2 * 3 * 4" in html_  # arithmetic is not emphasis
 
 
 def test_markers_link_to_the_cards_of_their_answer() -> None:
@@ -263,7 +268,7 @@ def test_messages_pair_each_question_with_its_answer() -> None:
 
 
 def test_login_is_required_when_configured(assistant) -> None:  # type: ignore[no-untyped-def]
-    settings = UISettings(auth=["alice:secret"], port=_free_port())  # type: ignore[list-item]
+    settings = UISettings(auth=["alice:secret"], port=free_port())  # type: ignore[list-item]
     app = build_app(assistant, settings)
     serve(app, settings, prevent_thread_lock=True)
     base = f"http://127.0.0.1:{settings.port}"
@@ -285,83 +290,94 @@ def test_login_is_required_when_configured(assistant) -> None:  # type: ignore[n
 # --- the page in a browser ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def web_server(
     bundled_index_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict]:
     """`legatus serve` as a real process on a free loopback port, until the module ends."""
     folder = tmp_path_factory.mktemp("web")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LEGATUS_INDEX__PATH": str(bundled_index_path),
-        "LEGATUS_EMBEDDING__CACHE_DIR": str(MODEL_CACHE),
-        "LEGATUS_UI__FEEDBACK_DB": str(folder / "feedback.sqlite3"),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    legatus = Path(sys.executable).with_name("legatus")
-    command = [str(legatus)] if legatus.exists() else [sys.executable, "-m", "ui.cli"]
-    log = (folder / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}/"
+    uploads = folder / "gradio"  # where Gradio would keep uploaded files
+    with serving(bundled_index_path, folder, GRADIO_TEMP_DIR=str(uploads)) as url:
+        yield {"url": url, "db": folder / "feedback.sqlite3", "uploads": uploads}
+
+
+def _request(url: str, body: bytes = b"", declared: int | None = None, **headers: str) -> tuple:
+    """(status, headers, text) of a GET, or of a POST of ``body`` announcing ``declared`` bytes
+    (more than it sends: the server must answer from the headers alone)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"legatus serve exited: {(folder / 'serve.log').read_text()}")
-            try:
-                if urllib.request.urlopen(url, timeout=5).status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"legatus serve did not answer: {(folder / 'serve.log').read_text()}")
-            time.sleep(1)
-        yield {"url": url, "db": folder / "feedback.sqlite3", "downloads": folder / "downloads"}
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.putrequest("POST" if body else "GET", target)
+        for name, value in headers.items():
+            conn.putheader(name.replace("_", "-"), value)
+        if body:
+            conn.putheader("Content-Length", str(declared or len(body)))
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        response = conn.getresponse()
+        return response.status, response.headers, response.read().decode(errors="replace")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        conn.close()
 
 
-@pytest.fixture(scope="module")
-def browser(web_server: dict) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_every_response_carries_security_headers(web_server: dict) -> None:
+    base = web_server["url"].rstrip("/")
+    for path in ("/", "/config", "/gradio_api/info", "/theme.css", "/no-such-page"):
+        status, headers, _ = _request(base + path)
+        assert status in (200, 404), path
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "img-src 'self' data: blob:" in csp, path
+        assert "connect-src 'self'" in csp and "object-src 'none'" in csp
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1440,1000",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='legatus-chromium-')}",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    web_server["downloads"].mkdir(exist_ok=True)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(web_server["downloads"])}
+
+def test_files_cannot_be_uploaded_and_requests_are_bounded(web_server: dict) -> None:
+    base = web_server["url"].rstrip("/")
+    form = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="evil.html"\r\n'
+        b"Content-Type: text/html\r\n\r\n<script>alert(1)</script>\r\n--b--\r\n"
     )
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(120)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    multipart = {"Content_Type": "multipart/form-data; boundary=b"}
+    status, headers, text = _request(f"{base}/gradio_api/upload", form, **multipart)
+    assert status == 403 and "no file uploads" in text
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    # 50 MB announced (the first kilobytes sent): refused from the headers, nothing read.
+    status, _, text = _request(f"{base}/gradio_api/upload", form, 50_000_000, **multipart)
+    assert status == 403
+    assert not [p for p in web_server["uploads"].rglob("*") if p.is_file()]  # nothing stored
+    status, _, _ = _request(f"{base}/gradio_api/file={web_server['uploads']}/evil.html")
+    assert status >= 400  # and nothing to serve back
+    status, _, text = _request(
+        f"{base}/gradio_api/queue/join", b"{}", 60_000_000, Content_Type="application/json"
+    )
+    assert status == 413 and "at most 1000000 (LEGATUS_UI__MAX_REQUEST_BYTES)" in text
 
 
-def test_chat_page_in_a_browser(web_server: dict, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_api_refuses_empty_and_overlong_questions(web_server: dict) -> None:
+    from gradio_client import Client
+
+    client = Client(web_server["url"], verbose=False)
+    for question, expected in (("x" * 100_000, "the limit is 2000"), (" \n ", "is empty")):
+        chat = client.predict(question, [], [], "", "", api_name="/ask")[0]
+        shown = str(chat[-1]["content"])
+        assert "lg-error" in shown and expected in shown
+
+
+def test_long_feedback_comments_are_refused(assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    page = ChatPage(assistant, UISettings(max_comment_chars=2000), None, store)
+    turns = [Turn("Welke?", answer_with(passage(), "Eerste zin."))]
+    status, _ = page.rate("up", "x" * 60_000, turns, 0)
+    assert "60000 characters long; the limit is 2000 (LEGATUS_UI__MAX_COMMENT_CHARS)" in status
+    assert store.rows() == []
+    status, _ = page.rate("up", "y" * 2000, turns, 0)
+    assert "recorded" in status and store.rows()[0].comment == "y" * 2000
+
+
+def test_chat_page_in_a_browser(web_server: dict, browser, browser_downloads: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -417,8 +433,8 @@ def test_chat_page_in_a_browser(web_server: dict, browser) -> None:  # type: ign
 
     # 3. The briefing note downloads as Markdown with its sources.
     d.find_element(css, "#lg-download").click()
-    WebDriverWait(d, 30).until(lambda d: list(web_server["downloads"].glob("*.md")))
-    note = next(web_server["downloads"].glob("*.md")).read_text(encoding="utf-8")
+    WebDriverWait(d, 30).until(lambda d: list(browser_downloads.glob("*.md")))
+    note = next(browser_downloads.glob("*.md")).read_text(encoding="utf-8")
     assert note.startswith("# Briefing note: Met welke onderzoeksmethoden") and "## Sources" in note
     assert HCSS_TITLE in note
     d.execute_script(  # headless Chromium has no clipboard to read back: catch what is copied
@@ -454,3 +470,34 @@ def test_chat_page_in_a_browser(web_server: dict, browser) -> None:  # type: ign
     WebDriverWait(d, 30).until(lambda d: d.find_elements(css, "#lg-chat .lg-error"))
     assert "The question is empty" in text(d.find_elements(css, "#lg-chat .lg-error")[-1])
     assert "Traceback" not in d.page_source
+
+    # 6. Markdown and addresses in a question stay text: no image fetched, no link made.
+    with Listener() as listener:
+        leak = f"http://127.0.0.1:{listener.port}/leak?q=secret"
+        bare = f"http://127.0.0.1:{listener.port}/bare"
+        asked = len(d.find_elements(css, "#lg-chat .lg-question"))
+        box = d.find_element(css, "#lg-question textarea")
+        # Shift stays down until NULL: two line breaks, not a submit.
+        box.send_keys("Wat is Borssele?", Keys.SHIFT, Keys.ENTER, Keys.ENTER, Keys.NULL)
+        box.send_keys(f"![q]({leak}) <img src={leak}> zie {bare}")
+        box.send_keys(Keys.ENTER)
+        WebDriverWait(d, 600).until(
+            lambda d: (
+                len(d.find_elements(css, "#lg-chat .lg-question")) == asked + 1
+                and not d.find_elements(css, "#lg-chat .lg-pending, #lg-chat .lg-more")
+            )
+        )
+        time.sleep(1)  # time for any image request to arrive
+        shown = d.find_elements(css, "#lg-chat .lg-question")[-1]
+        literal = shown.get_attribute("textContent") or ""
+        assert f"![q]({leak})" in literal and f"<img src={leak}>" in literal
+        assert f"zie {bare}" in literal and "Wat is Borssele?" in literal
+        assert not d.find_elements(css, "#lg-chat img, #lg-chat a:not(.lg-cite)")
+        assert not d.execute_script(
+            "return [...document.images].filter(i => i.src.includes(arguments[0])).length",
+            str(listener.port),
+        )
+        assert listener.requests == []
+    # The page works under its Content-Security-Policy: nothing it needs was refused.
+    refused = [e["message"] for e in d.get_log("browser") if "Content Security" in e["message"]]
+    assert refused == []

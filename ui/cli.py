@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -39,12 +40,37 @@ def main() -> None:
     app()
 
 
+def checked_question(question: str, settings: Settings, what: str = "question") -> str:
+    """The question cleaned (as the assistant reads it), or a message and exit status 2.
+
+    Checked before the index and the model are loaded, so a bad question costs nothing.
+    """
+    from assistant.pipeline import clean_question
+    from assistant.types import QuestionError
+
+    limit = settings.assistant.max_question_chars
+    try:
+        text = clean_question(question, max(limit, len(question)))
+    except QuestionError as exc:
+        typer.echo(f"error: the {what} is empty: give the words to look for", err=True)
+        raise typer.Exit(2) from exc
+    if len(text) > limit:
+        typer.echo(
+            f"error: the {what} is {len(text)} characters long; the limit is {limit} "
+            "(LEGATUS_ASSISTANT__MAX_QUESTION_CHARS). Shorten it.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return text
+
+
 # --- ingest ---------------------------------------------------------------------------------
 
 
 def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
-    files = ingest.discover(paths or [settings.reports])
-    if not files:
+    found = ingest.scan(paths or [settings.reports])
+    files = found.files
+    if not files and not found.failures:
         typer.echo(
             f"error: no reports found in {', '.join(map(str, paths or [settings.reports]))}"
             f" (supported: .pdf .html .docx .md .txt)",
@@ -58,7 +84,9 @@ def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
         def tick(_path: Path) -> None:
             bar.update()
 
-        batch = ingest.read_batch(files, progress=tick)
+        batch = ingest.read_batch(
+            files, progress=tick, limits=settings.limits, skipped=found.failures
+        )
     for failure in batch.failures:
         typer.echo(f"skipped {failure.path}: {failure.reason}", err=True)
     return batch
@@ -104,9 +132,22 @@ def ingest_command(
     default reports that disappeared from an ingested folder are removed from the index (see
     --no-prune). The index is written to a new folder and swapped in, so a failure leaves the
     previous index as it was. Exits with status 1 when a file was skipped (the others are still
-    indexed), 2 when the index could not be updated.
+    indexed), 2 when the index could not be updated, 3 on an unexpected error (a bug).
     """
     settings = load_settings()
+    try:
+        _ingest(paths, settings, rebuild=rebuild, prune=prune)
+    except (typer.Exit, typer.Abort):  # RuntimeErrors, but the command's own exits
+        raise
+    except Exception as exc:
+        # Python exits with 1 on an uncaught error, which is the status of "files skipped";
+        # a crash must read differently to scripts.
+        traceback.print_exc()
+        typer.echo(f"error: ingest failed unexpectedly ({exc}); please report this bug", err=True)
+        raise typer.Exit(3) from exc
+
+
+def _ingest(paths: list[Path] | None, settings: Settings, *, rebuild: bool, prune: bool) -> None:
     batch = _read_reports(paths, settings)
     chunks = {d.doc_id: ingest.chunk(d, settings.chunk) for d in batch.documents}
     for d in batch.documents:
@@ -232,6 +273,7 @@ def search_command(
     if mode not in ("hybrid", "dense", "lexical"):
         typer.echo(f"error: --mode must be hybrid, dense or lexical, not {mode!r}", err=True)
         raise typer.Exit(2)
+    query = checked_question(query, settings, "query")
     filters = SearchFilters(tuple(report or ()), tuple(publisher or ()), date_from, date_to)
     try:
         index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)

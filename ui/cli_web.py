@@ -10,6 +10,7 @@ import typer
 
 from ui.cli import app, load_settings
 from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
+from ui.live import LiveAssistant, reloader
 from ui.settings import Settings
 
 
@@ -31,7 +32,9 @@ def serve_command(
 
     Settings: LEGATUS_UI__AUTH='["user:password"]' requires a login; LEGATUS_UI__CONCURRENCY
     answers at once (others wait in a queue of LEGATUS_UI__QUEUE_SIZE); LEGATUS_UI__FEEDBACK_DB
-    is where 👍/👎 go. Exits with status 2 when there is no usable index.
+    is where 👍/👎 go. Reports added by `legatus ingest` meanwhile are answered within
+    LEGATUS_UI__INDEX_RELOAD_S seconds (default 10), without a restart. Exits with status 2 when
+    there is no usable index.
     """
     from index.hybrid import SearchIndex
     from ui.cli_assistant import build_assistant
@@ -54,6 +57,10 @@ def serve_command(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
     assistant = build_assistant(settings)
     manifest = assistant.index.manifest if isinstance(assistant.index, SearchIndex) else None
+    live = LiveAssistant(
+        assistant, manifest, settings.index.path, interval_s=ui.index_reload_s,
+        load=reloader(settings.index.path, settings.embedding, settings.index, assistant),
+    )  # fmt: skip
     try:
         store = FeedbackStore(feedback_path(settings))
     except FeedbackError as exc:
@@ -63,7 +70,8 @@ def serve_command(
     from ui.web import build_app, serve
 
     typer.echo(f"Legatus chat page on http://{ui.host}:{ui.port} (feedback in {store.path})")
-    serve(build_app(assistant, ui, manifest, store), ui)
+    live.start()
+    serve(build_app(live, ui, store=store), ui)
 
 
 feedback_app = typer.Typer(help="Readers' ratings of answers.", no_args_is_help=True)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.types import SearchFilters
+from index.types import IndexManifest, SearchFilters
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+# Between the organisations of a co-publication. Not "/", which belongs to names ("TNO/Defensie",
+# "Instituut Fysieke Veiligheid/COT"), nor "en" after a hyphen, which joins two halves of one
+# word ("Veiligheids- en Crisismanagement").
+_CO_PUBLISHERS = re.compile(r"(?<!-)\s+(?:en|and|&)\s+|\s*[,;]\s*")
 
 
 class FilterError(ValueError):
@@ -37,3 +41,20 @@ def make_filters(
         raise FilterError(f"The date range {bounds[0]} to {bounds[1]} is empty: swap the dates.")
     filters = SearchFilters(tuple(reports or ()), tuple(publishers or ()), bounds[0], bounds[1])
     return filters if filters.active else None
+
+
+def publisher_choices(manifest: IndexManifest | None) -> list[str]:
+    """Each organisation once, co-publications split ("HCSS en Instituut Clingendael").
+
+    A name with a "/" stays whole; the publisher filter matches part of a name, so choosing
+    it finds exactly the reports of that publisher.
+
+    Example:
+        >>> from index.types import IndexManifest
+        >>> publisher_choices(None)
+        []
+    """
+    names: set[str] = set()
+    for entry in manifest.documents.values() if manifest else ():
+        names.update(n.strip() for n in _CO_PUBLISHERS.split(entry.publisher) if n.strip())
+    return sorted(names, key=str.casefold)

@@ -33,6 +33,22 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+_STRONG = re.compile(r"\*\*(?=\S)([^*<>]{1,200}?)(?<=\S)\*\*")
+_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*<>]{1,200}?)(?<=\S)\*(?![\w*])")
+
+
+def esc_emphasis(text: str) -> str:
+    """Escaped text in which the report's own Markdown emphasis (``**bold**``, ``*italic*``)
+    is shown as such: the only markup report text may carry; links, images and HTML stay text.
+
+    Example:
+        >>> esc_emphasis("**Koorddans** <img src=x> *assurance*")
+        '<strong>Koorddans</strong> &lt;img src=x&gt; <em>assurance</em>'
+    """
+    out = _STRONG.sub(r"<strong>\1</strong>", esc(text))
+    return _EM.sub(r"<em>\1</em>", out)
+
+
 def anchor(turn: int, n: int) -> str:
     """The element id of source card ``[n]`` of answer ``turn``."""
     return f"lg-src-{turn}-{n}"
@@ -111,7 +127,9 @@ def _sentence_blocks(sentences: Sequence[AnswerSentence], turn: int) -> list[str
             blocks.append(f'<p class="lg-heading">{esc(s.heading)}</p>')
         heading = s.heading or heading
         text = without_footnote_marks(s.text).strip()
-        html_ = esc(text.lstrip(BULLETS).strip()) + "".join(marker(turn, n) for n in s.citations)
+        html_ = esc_emphasis(text.lstrip(BULLETS).strip()) + "".join(
+            marker(turn, n) for n in s.citations
+        )
         if text[:1] in BULLETS:
             if run:
                 blocks.append(f"<p>{' '.join(run)}</p>")
@@ -267,6 +285,21 @@ def index_html(manifest: IndexManifest | None) -> str:
         f'<p class="lg-meta">{len(rows)} reports, {manifest.counts.chunks} passages · index '
         f"updated {when}</p></div>"
     )
+
+
+def header_html(manifest: IndexManifest | None) -> str:
+    """The page's title bar, with how many reports the index holds."""
+    count = len(manifest.documents) if manifest else 0
+    return (
+        f'<div class="lg-stats">{count} report{"s" * (count != 1)} indexed</div>'
+        '<span class="lg-brand">Legatus</span><span class="lg-tagline">Answers from '
+        "think-tank reports. Every sentence cites the passage it comes from.</span>"
+    )
+
+
+def scope_html(line: str) -> str:
+    """The line under the question box saying what is searched (titles, typed dates: escaped)."""
+    return f'<span class="lg-scope-line">{esc(line)}</span>'
 
 
 def _day_time(iso: str) -> str:

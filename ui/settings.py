@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.settings import AssistantSettings
 from index.settings import EmbeddingSettings, IndexSettings
-from ingest.settings import ChunkSettings
+from ingest.settings import ChunkSettings, ReadLimits
 
 
 class UISettings(BaseModel):
@@ -36,6 +36,23 @@ class UISettings(BaseModel):
     concurrency: int = Field(2, ge=1, le=32, description="Answers computed at the same time.")
     queue_size: int = Field(
         64, ge=1, le=10000, description="Questions that may wait; beyond, users are asked to retry."
+    )
+    max_comment_chars: int = Field(
+        2000, ge=100, le=100_000, description="Longest feedback comment stored; longer is refused."
+    )
+    max_request_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="Largest request body the page accepts (413 beyond); questions and comments "
+        "are far smaller.",
+    )
+    index_reload_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="How often the page checks whether `legatus ingest` replaced the index, and "
+        "then loads the new one (questions in flight finish on the old); 0: never.",
     )
 
     @field_validator("auth")
@@ -63,6 +80,9 @@ class Settings(BaseSettings):
     reports: Path = Field(
         default_factory=lambda: _default_reports(),
         description="Folder of reports that `legatus ingest` reads when given no paths.",
+    )
+    limits: ReadLimits = Field(
+        default_factory=ReadLimits, description="Report file size limits, checked before reading."
     )
     chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
     embedding: EmbeddingSettings = Field(

@@ -1,5 +1,9 @@
 """The chat page: questions and answers with numbered citations, their sources, filters, feedback.
 
+Nothing a user or a report wrote becomes markup: ``ui.render`` escapes it, and the chat shows its
+messages as HTML without Markdown (Markdown would turn ``![x](http://…)`` in a question into an
+image the browser fetches, and bare addresses into links).
+
 Example:
     >>> page = build_app(assistant, Settings().ui, manifest)  # doctest: +SKIP
     >>> serve(page, Settings().ui)  # doctest: +SKIP   (blocks; http://127.0.0.1:7860)
@@ -25,12 +29,12 @@ from assistant.types import Answer, AssistantError, QuestionError
 from index.types import IndexManifest, SearchFilters, SearchIndexError
 from ui import assets, render
 from ui.feedback import FeedbackError, FeedbackStore, Rating
-from ui.filters import FilterError, make_filters
+from ui.filters import FilterError, make_filters, publisher_choices
+from ui.live import LiveAssistant, Loaded
+from ui.security import edge_middleware
 from ui.settings import UISettings
 
 log = logging.getLogger("legatus.web")
-
-_CO_PUBLISHERS = re.compile(r"\s+(?:en|and|&)\s+|\s*[,/;]\s*")
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,6 @@ class Turn:
     error: str = ""
     filters: SearchFilters | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-def publisher_choices(manifest: IndexManifest | None) -> list[str]:
-    """Each organisation once, co-publications split ("HCSS en Instituut Clingendael")."""
-    names: set[str] = set()
-    for entry in manifest.documents.values() if manifest else ():
-        names.update(n.strip() for n in _CO_PUBLISHERS.split(entry.publisher) if n.strip())
-    return sorted(names, key=str.casefold)
 
 
 def messages(turns: Sequence[Turn], live: tuple[str, str] | None = None) -> list[dict[str, str]]:
@@ -76,17 +72,44 @@ class ChatPage:
 
     def __init__(
         self,
-        assistant: Assistant,
+        assistant: Assistant | LiveAssistant,
         settings: UISettings,
         manifest: IndexManifest | None,
         store: FeedbackStore | None,
     ) -> None:
-        self.assistant = assistant
+        self.live = (
+            assistant
+            if isinstance(assistant, LiveAssistant)
+            else LiveAssistant(assistant, manifest)
+        )
         self.settings = settings
-        self.manifest = manifest
         self.store = store
-        self.titles = {d: e.title for d, e in (manifest.documents.items() if manifest else ())}
         self.notes = Path(tempfile.mkdtemp(prefix="legatus-notes-"))
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant over the index as it is now (a new one after `legatus ingest`)."""
+        return self.live.current().assistant
+
+    @property
+    def manifest(self) -> IndexManifest | None:
+        return self.live.current().manifest
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Report titles by document id, of the index as it is now."""
+        return _titles(self.manifest)
+
+    def index_view(self) -> tuple[Any, ...]:
+        """Header, report list and filter choices of the index as it is now (on page load)."""
+        manifest = self.manifest
+        reports = sorted((title, d) for d, title in _titles(manifest).items())
+        return (
+            render.header_html(manifest),
+            render.index_html(manifest),
+            gr.Dropdown(choices=reports),
+            gr.Dropdown(choices=publisher_choices(manifest)),
+        )
 
     # --- asking ---------------------------------------------------------------------------
 
@@ -105,8 +128,9 @@ class ChatPage:
         status, comment, question box).
         """
         text = question or ""
+        loaded = self.live.current()  # the whole question uses one index, even if one comes in
         try:
-            clean_question(text, self.assistant.settings.max_question_chars)
+            clean_question(text, loaded.assistant.settings.max_question_chars)
             filters = make_filters(reports, publishers, date_from, date_to)
         except (QuestionError, FilterError) as exc:
             turn = Turn(text, error=_sentence(str(exc)))
@@ -116,7 +140,7 @@ class ChatPage:
         skip = gr.skip()
         pending = (_question_html(text), render.pending_html())
         yield (messages(turns, pending), skip, skip, skip, skip, skip, skip, skip, skip, "")
-        answer, error = self._ask(text, turns, filters)
+        answer, error = self._ask(loaded, text, turns, filters)
         turn = Turn(text, answer, error, filters)
         if answer is not None and len(answer.sentences) > 1:
             for upto in range(1, len(answer.sentences)):
@@ -126,11 +150,11 @@ class ChatPage:
         yield self._final([*turns, turn], keep="" if answer else text)  # failed: ask again
 
     def _ask(
-        self, text: str, turns: Sequence[Turn], filters: SearchFilters | None
+        self, loaded: Loaded, text: str, turns: Sequence[Turn], filters: SearchFilters | None
     ) -> tuple[Answer | None, str]:
         history = [(t.question, t.answer.answer) for t in turns if t.answer is not None]
         try:
-            return self.assistant.ask(text, history=history, filters=filters), ""
+            return loaded.assistant.ask(text, history=history, filters=filters), ""
         except (AssistantError, SearchIndexError) as exc:
             return None, _sentence(str(exc))
         except Exception:
@@ -194,8 +218,16 @@ class ChatPage:
             return "Ask a question first; then rate its answer.", gr.skip()
         if self.store is None:
             return "Feedback is not being stored on this server.", gr.skip()
+        comment = (comment or "").strip()
+        limit = self.settings.max_comment_chars
+        if len(comment) > limit:
+            return (
+                f"Your comment is {len(comment)} characters long; the limit is {limit} "
+                "(LEGATUS_UI__MAX_COMMENT_CHARS). Shorten it and rate again.",
+                gr.skip(),
+            )
         try:
-            self.store.record(turn.id, turn.answer, rating, comment or "", turn.filters)
+            self.store.record(turn.id, turn.answer, rating, comment, turn.filters)
         except FeedbackError:
             log.exception("storing feedback failed")
             return "Your feedback could not be stored; please tell the administrator.", gr.skip()
@@ -204,6 +236,10 @@ class ChatPage:
 
     def clear(self) -> tuple[Any, ...]:
         return ([], [], -1, *self.panel([], -1), "")
+
+
+def _titles(manifest: IndexManifest | None) -> dict[str, str]:
+    return {d: e.title for d, e in (manifest.documents.items() if manifest else ())}
 
 
 def _sentence(message: str) -> str:
@@ -216,7 +252,7 @@ def _slug(text: str) -> str:
 
 
 def build_app(
-    assistant: Assistant,
+    assistant: Assistant | LiveAssistant,
     settings: UISettings,
     manifest: IndexManifest | None = None,
     store: FeedbackStore | None = None,
@@ -224,26 +260,23 @@ def build_app(
     """The chat page over ``assistant``; start it with :func:`serve`.
 
     Args:
-        assistant: answers the questions.
-        settings: the page's settings (login, queue).
-        manifest: the index's manifest, for the report list and the filters.
+        assistant: answers the questions; a LiveAssistant (started by the caller) brings new
+            reports in without a restart, and each page load shows the index as it is then.
+        settings: the page's settings (login, queue, limits).
+        manifest: the index's manifest, for the report list and the filters (with a plain
+            Assistant; a LiveAssistant carries its own).
         store: where 👍/👎 go; None: feedback is not stored.
     """
     page = ChatPage(assistant, settings, manifest, store)
+    manifest = page.manifest
     reports = sorted((title, d) for d, title in page.titles.items())
-    count = len(page.titles)
     with gr.Blocks(
         title="Legatus — verified answers from policy reports",
         analytics_enabled=False,  # no usage reports leave the machine
     ) as app:
         turns = gr.State([])
         current = gr.State(-1)
-        gr.HTML(
-            f'<div class="lg-stats">{count} report{"s" * (count != 1)} indexed</div>'
-            '<span class="lg-brand">Legatus</span><span class="lg-tagline">Answers from '
-            "think-tank reports. Every sentence cites the passage it comes from.</span>",
-            elem_id="lg-header",
-        )
+        header = gr.HTML(render.header_html(manifest), elem_id="lg-header")
         with gr.Sidebar(label="Search scope", open=True, width=330):
             gr.Markdown("Search scope", elem_classes="lg-section")
             f_reports = gr.Dropdown(
@@ -263,13 +296,13 @@ def build_app(
                 )
             reset = gr.Button("Clear filters", size="sm", variant="secondary")
             gr.Markdown("Indexed reports", elem_classes="lg-section")
-            gr.HTML(render.index_html(manifest), elem_id="lg-index")
+            index_box = gr.HTML(render.index_html(manifest), elem_id="lg-index")
         with gr.Row(equal_height=False):
             with gr.Column(scale=11, min_width=420):
                 chat = gr.Chatbot(
                     [], elem_id="lg-chat", show_label=False, height="calc(100vh - 250px)",
                     min_height=420, buttons=[], feedback_options=None, latex_delimiters=[],
-                    layout="panel", placeholder=assets.PLACEHOLDER,
+                    layout="panel", placeholder=assets.PLACEHOLDER, render_markdown=False,
                 )  # fmt: skip
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
@@ -279,7 +312,10 @@ def build_app(
                     )  # fmt: skip
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=90)
                 with gr.Row():
-                    scope = gr.Markdown("Searching all indexed reports.", elem_id="lg-scope")
+                    # HTML, escaped: the line repeats report titles and what was typed as a date.
+                    scope = gr.HTML(
+                        render.scope_html("Searching all indexed reports."), elem_id="lg-scope"
+                    )
                     new = gr.Button("New conversation", size="sm", scale=0, min_width=160)
             with gr.Column(scale=10, min_width=380):
                 with gr.Row(equal_height=True, elem_id="lg-sources-bar"):
@@ -297,6 +333,7 @@ def build_app(
                     comment = gr.Textbox(
                         show_label=False, placeholder="Comment (optional)", scale=3,
                         elem_id="lg-comment", max_lines=3, container=False,
+                        max_length=settings.max_comment_chars,
                     )  # fmt: skip
                     up = gr.Button("👍 Useful", size="sm", elem_id="lg-up", min_width=100)
                     down = gr.Button("👎 Not useful", size="sm", elem_id="lg-down", min_width=120)
@@ -332,6 +369,8 @@ def build_app(
         )  # fmt: skip
         reset.click(lambda: ([], [], "", ""), None, filters, api_visibility="private",
                     queue=False)  # fmt: skip
+        app.load(page.index_view, None, [header, index_box, f_reports, f_publishers],
+                 api_visibility="private", queue=False, show_progress="hidden")  # fmt: skip
     return app
 
 
@@ -339,12 +378,13 @@ def _scope_line(page: ChatPage, *values: Any) -> str:
     try:
         filters = make_filters(*values)
     except FilterError as exc:
-        return f"⚠ {exc}"
-    return f"Searching {render.scope_text(filters, page.titles)}."
+        return render.scope_html(f"⚠ {exc}")
+    return render.scope_html(f"Searching {render.scope_text(filters, page.titles)}.")
 
 
 def serve(app: gr.Blocks, settings: UISettings, *, prevent_thread_lock: bool = False) -> None:
-    """Start the page: queued (``settings.concurrency`` answers at once), with any login."""
+    """Start the page: queued (``settings.concurrency`` answers at once), with any login,
+    behind :class:`ui.security.EdgeGuard` (security headers, no uploads, bounded requests)."""
     app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     app.launch(
         server_name=settings.host,
@@ -358,4 +398,6 @@ def serve(app: gr.Blocks, settings: UISettings, *, prevent_thread_lock: bool = F
         theme=assets.theme(),
         css=assets.CSS,
         head=assets.HEAD,
+        app_kwargs={"middleware": edge_middleware(settings)},
+        max_file_size=0,  # besides the refused routes: Gradio itself takes no file
     )
