@@ -114,7 +114,8 @@ def with_enumeration(
     pool: Sequence[Candidate], chosen: Sequence[int], reach: int = ENUMERATION_REACH
 ) -> list[int]:
     """An announcing sentence brings the items that follow it in its passage; an enumerated
-    sentence ("Ten eerste …") brings the rest of its enumeration.
+    sentence ("Ten eerste …") brings the rest of its enumeration; the last sentence of a
+    paragraph brings the bulleted items right under it, which spell it out.
 
     Items are recognised by their marks: list items after "… de volgende instrumenten:", and
     ordinal openings ("Ten eerste", "Second") after a count ("twee factoren"), the elaborating
@@ -128,7 +129,17 @@ def with_enumeration(
         if count is None and is_ordinal(pool[i].text):
             _add(out, [j for j in ahead if is_ordinal(pool[j].text)][:_ORDINALS])
             continue
-        if count is None or not ahead:
+        if count is None:
+            # a paragraph's last sentence followed by bullets: they spell it out
+            bullets = []
+            for j in ahead:
+                if not is_list_item(pool[j].text) or pool[j].text.lstrip()[:1].isdigit():
+                    break  # a numbered item after a paragraph is often the next heading
+                bullets.append(j)
+            if bullets and pool[bullets[0]].paragraph != pool[i].paragraph:
+                _add(out, bullets)
+            continue
+        if not ahead:
             continue
         listed = []
         for j in ahead:

@@ -158,9 +158,9 @@ class ExtractiveAnswerer:
             return similarity + self.lexical_weight * overlap + bias, own, weights
 
         score, similarity, weights = scores(focus, queries[0])
-        chosen = with_enumeration(pool, self._choose(pool, score, vectors))
         best = int(np.argmax(score))
-        chosen = with_continuation(pool, chosen, best)
+        chosen = with_continuation(pool, self._choose(pool, score, vectors), best)
+        chosen = with_enumeration(pool, chosen)
         # A question about two reports gets the best sentence of each report as well.
         if _BOTH.search(standalone):
             for doc in dict.fromkeys(passages[c.passage].doc_id for c in pool):

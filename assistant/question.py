@@ -52,7 +52,8 @@ _RAW_PATTERNS: tuple[tuple[Expectation, str], ...] = (
         ("organisation", r"\b(welk(e)?|which|what) (\w+ ){0,2}(bedrijf|bedrijven|onderneming|"
                          r"company|companies|firm|organisatie|organisation|organization|"
                          r"instituut|institute|agency|agentschap|denktank|think tank|partij|"
-                         r"party|fonds|fund|dienst|service)\b"),
+                         r"party|fonds|fund|dienst|service|universiteit|university|"
+                         r"ministerie|ministry|krant|newspaper|bank)\b"),
         ("place", r"^(waar|where)\b|\b(in welk(e)? (land|stad|regio|provincie)|"
                   r"(which|what) (country|city|region|province)|capital|hoofdstad)\b"),
         ("recommendation", r"\b(aanbevel\w*|beveelt|adviseer\w*|advies|raadt|raden|"
