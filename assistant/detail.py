@@ -217,6 +217,25 @@ def anchored(text: str, groups: Anchors) -> bool:
 
 
 _CAPITAL = re.compile(r"(?i)\b(hoofdstad|capital)\b")
+# Organisations whose names carry their kind ("Universiteit Leiden", "Ministerie van Defensie",
+# "Europees Defensiefonds"): asked for by kind, they are given by a name that says it.
+_NAMED_KINDS = {
+    "universiteit": "universit", "university": "universit", "ministerie": "minist",
+    "ministry": "minist", "bank": "bank", "instituut": "institu", "institute": "institu",
+    "fonds": "fond", "fund": "fund", "partij": "parti", "party": "part",
+}  # fmt: skip
+_KIND_ASKED = re.compile(
+    r"(?i)\b(?:welk(?:e)?|which|what)\s+(?:\w+\s+){0,2}?(" + "|".join(_NAMED_KINDS) + r")\b"
+)
+
+
+def _type_named(question: str, sentence: str) -> bool:
+    """A question asking for an organisation of a named kind ("Aan welke universiteit …") is
+    answered only by a sentence that names one of that kind."""
+    match = _KIND_ASKED.search(question)
+    return match is None or _NAMED_KINDS[match.group(1).lower()] in fold(sentence)
+
+
 # A quantity the question names by its measure ("het budget van", "the interest rate") is
 # answered only by a figure said to be that measure: the words that say so in a report.
 _MEASURES = {
@@ -257,6 +276,8 @@ def gives_detail(
         return False
     if kind == "place" and _CAPITAL.search(q.text) and not _CAPITAL.search(sentence):
         return False  # a capital is named as one
+    if kind == "organisation" and not _type_named(q.text, sentence):
+        return False
     window = f"{around} {sentence}"
     return (
         has_kind(kind, sentence, q.text)

@@ -62,6 +62,10 @@ def clean_question(question: object, limit: int) -> str:
         raise QuestionError(
             f"the question is {len(text)} characters long; the limit is {limit}. Shorten it."
         )
+    if not any(unicodedata.category(c)[0] in "LN" for c in text):
+        raise QuestionError(
+            "the question has no words, only symbols or emoji: rephrase it in words"
+        )
     return text
 
 

@@ -78,6 +78,11 @@ def test_a_detail_needs_its_kind_and_its_subject() -> None:
     share = analyse("What percentage of Dutch people see Trump as an enemy?")
     assert not gives_detail(share, "51% van de Europeanen ziet Trump als vijand.", [("trump",)])
     assert gives_detail(share, "22% van de Nederlanders ziet Trump als vijand.", [("trump",)])
+    # an organisation asked for by its kind is given by a name of that kind
+    uni = analyse("Aan welke universiteit is Danny Pronk verbonden?")
+    pronk = [("danny", "pronk")]
+    assert not gives_detail(uni, "Danny Pronk werkt bij het Instituut Clingendael.", pronk)
+    assert gives_detail(uni, "Danny Pronk is gastonderzoeker aan de Universiteit Leiden.", pronk)
     # a reference to a figure is not a count
     jets = analyse("Hoeveel toestellen koopt Nederland?")
     assert asked_kind(jets) == "count"

@@ -84,7 +84,7 @@ def test_the_reports_own_bold_and_italic_show_but_nothing_else_becomes_markup() 
     text = "**Koorddans** en *assurance* ![q](http://evil/x) <b onmouseover=x>y</b> 2 * 3 * 4"
     html_ = render.answer_html(answer_with(passage(text=text), text), 0)
     assert "<strong>Koorddans</strong>" in html_ and "<em>assurance</em>" in html_
-    assert "<img" not in html_ and "<b " not in html_ and "href=\"http://evil" not in html_
+    assert "<img" not in html_ and "<b " not in html_ and 'href="http://evil' not in html_
     assert "2 * 3 * 4" in html_  # arithmetic is not emphasis
 
 
@@ -228,7 +228,11 @@ def test_questions_are_answered_and_bad_ones_get_a_message(assistant, tmp_path: 
     assert current == 0 and turns[0].answer.citations
     assert 'href="#lg-src-0-1"' in chat[1]["content"] and 'id="lg-src-0-1"' in sources
 
-    for question, expected in (("   ", "The question is empty"), ("x" * 5000, "Shorten it")):
+    for question, expected in (
+        ("   ", "The question is empty"),
+        ("x" * 5000, "Shorten it"),
+        ("🤔🤔", "rephrase it in words"),
+    ):
         final = _run(page, question, turns)
         assert expected in final[0][-1]["content"] and "lg-error" in final[0][-1]["content"]
         assert final[1][-1].answer is None and len(final[1]) == 2

@@ -29,13 +29,12 @@ def test_empty_and_overlong_queries_are_refused_before_anything_loads(command: s
     for query, expected in (
         ("", "is empty"),
         ("  \n\t ", "is empty"),
+        ("🤔 🙂 ?!", "no words, only symbols or emoji: rephrase it"),
         ("x" * 100_000, "100000 characters long; the limit is 2000"),
     ):
-        started = time.perf_counter()
         result = runner.invoke(app, [command, query])
         assert result.exit_code == 2, result.output
-        assert expected in result.output and "no index" not in result.output
-        assert time.perf_counter() - started < 5  # no model, no index: refused at once
+        assert expected in result.output and "no index" not in result.output  # refused first
     result = runner.invoke(app, [command, "x" * 100_000])
     assert "LEGATUS_ASSISTANT__MAX_QUESTION_CHARS" in result.output
 

@@ -52,7 +52,7 @@ def checked_question(question: str, settings: Settings, what: str = "question") 
     try:
         text = clean_question(question, max(limit, len(question)))
     except QuestionError as exc:
-        typer.echo(f"error: the {what} is empty: give the words to look for", err=True)
+        typer.echo(f"error: {str(exc).replace('the question', f'the {what}')}", err=True)
         raise typer.Exit(2) from exc
     if len(text) > limit:
         typer.echo(
