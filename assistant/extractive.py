@@ -34,6 +34,7 @@ from assistant.sentences import (
     without_people,
     without_reports,
 )
+from assistant.tables import Table
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
 from index.lexical import tokenize
@@ -54,6 +55,8 @@ class Selection:
 
 FootnoteLookup = Callable[[str, str], tuple[Passage, list[str]] | None]
 """(stored passage id, footnote number) → the passage holding that footnote and its units."""
+TableLookup = Callable[[str, tuple[str, ...]], Table | None]
+"""(report id, section path) → the table of that section, if it has one."""
 
 
 _BOTH = re.compile(
@@ -84,6 +87,7 @@ class ExtractiveAnswerer:
     prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
     list_penalty = 0.03
     question_penalty = 0.05
+    column_bonus = 0.05  # for a cell of the table column a question names
     footnote_units = 3  # most sentences of a footnote quoted with the sentence that cites it
     detail_reach = 10  # how many of the best sentences may give the asked-for detail
 
@@ -95,13 +99,17 @@ class ExtractiveAnswerer:
         stored: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None,
         footnotes: FootnoteLookup | None = None,
         names: Sequence[str] = (),
+        *,
+        tables: TableLookup | None = None,
     ) -> None:
         """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
         each a ``(2, dimension)`` array of its vector and context vector
         (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context.
         ``footnotes`` finds a footnote that no retrieved passage holds
-        (``SearchIndex.footnote``)."""
+        (``SearchIndex.footnote``). ``tables`` gives the table of a report's section, so that
+        a sentence from a table row is quoted under its row and column."""
         self.embedder = embedder
+        self.tables = tables
         self.idf = idf
         self.max_sentences = max_sentences
         self.stored = stored
@@ -135,6 +143,7 @@ class ExtractiveAnswerer:
         pool = candidates([p.text for p in passages], [p.section_path for p in passages])
         if not question.about_people:
             pool = without_matter(pool, passages)
+        pool, places, in_named = self._in_columns(standalone, pool, passages)
         if not pool:
             return Selection(Draft(()), 0.0, 0.0)
         focus = without_reports(without_people(standalone), self.names)
@@ -148,7 +157,15 @@ class ExtractiveAnswerer:
         listy = np.array([prose_share(c.text) < self.prose_floor for c in pool], dtype=float)
         # A question the report asks itself resembles the user's question but answers nothing.
         asks = np.array([c.text.rstrip("*” ").endswith("?") for c in pool], dtype=float)
-        bias = self.rank_weight * prior - self.list_penalty * listy - self.question_penalty * asks
+        # A question naming a table's column ("het scenario 'De zure appel'") asks what the
+        # table says of it, not what the text around the table says of scenarios in general.
+        named = np.array([i in in_named for i in range(len(pool))], dtype=float)
+        bias = (
+            self.rank_weight * prior
+            - self.list_penalty * listy
+            - self.question_penalty * asks
+            + self.column_bonus * named
+        )
 
         def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
             weights = {t: self.idf.get(t, self._unseen_weight) for t in set(tokenize(text))}
@@ -197,7 +214,8 @@ class ExtractiveAnswerer:
         extra: dict[str, Passage] = {}
         for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position)):
             passage = passages[pool[i].passage]
-            sentences.append(DraftSentence(pool[i].text, (passage.chunk_id,), heading(passage)))
+            shown = places.get(i, heading(passage))
+            sentences.append(DraftSentence(pool[i].text, (passage.chunk_id,), shown))
             for note, units in notes.get(i, ()):
                 if note not in passages:  # found beyond the retrieved passages
                     note = extra.setdefault(
@@ -205,7 +223,7 @@ class ExtractiveAnswerer:
                     )
                 sentences.extend(DraftSentence(u, (note.chunk_id,), heading(note)) for u in units)
         top = passages[pool[best].passage]
-        subject = DraftSentence(pool[best].text, (top.chunk_id,), heading(top))
+        subject = DraftSentence(pool[best].text, (top.chunk_id,), places.get(best, heading(top)))
         return Selection(
             Draft(tuple(sentences)),
             float(similarity[best]),
@@ -215,6 +233,36 @@ class ExtractiveAnswerer:
             subject,
             listed is not None,
         )
+
+    def _in_columns(
+        self, standalone: str, pool: list[Candidate], passages: Sequence[Passage]
+    ) -> tuple[list[Candidate], dict[int, str], set[int]]:
+        """The pool without the table cells of columns other than those the question names
+        (the other scenarios' cells of a row do not answer for the named one), the row and
+        column each remaining cell stands in, as the heading to show it under, and the cells
+        of the named columns."""
+        keep: list[Candidate] = []
+        places: dict[int, str] = {}
+        in_named: set[int] = set()
+        if self.tables is None:
+            return pool, places, in_named
+        for c in pool:
+            passage = passages[c.passage]
+            tabbed = "\t" in passage.text
+            table = self.tables(passage.doc_id, passage.section_path) if tabbed else None
+            place = table.place(c.text) if table is not None else None
+            if table is None or place is None:
+                keep.append(c)
+                continue
+            label, column = place
+            named = table.columns_named(standalone)
+            if named and (column not in named or not label):
+                continue  # another column, or the head the question already names
+            if named:
+                in_named.add(len(keep))
+            places[len(keep)] = " — ".join(x for x in (label, table.name(column)) if x)
+            keep.append(c)
+        return keep, places, in_named
 
     def _detail(
         self,

@@ -21,6 +21,7 @@ from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
 from assistant.sections import SectionTree
 from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
+from assistant.tables import Table, section_text
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -104,15 +105,24 @@ class Assistant:
         names = report_names(
             [x for meta in index.documents.values() for x in (meta.title, meta.publisher)]
         )
-        self.extractive = ExtractiveAnswerer(
-            embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote, names
-        )
-        self.verifier = Verifier(embedder, settings.support_threshold)
         self.sections = SectionTree(index.chunks)
+        self._tables: dict[tuple[str, tuple[str, ...]], Table | None] = {}
+        self.extractive = ExtractiveAnswerer(
+            embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote, names,
+            tables=self._table,
+        )  # fmt: skip
+        self.verifier = Verifier(embedder, settings.support_threshold)
         self.vocabulary = fold(" ".join(f"{c.title} {c.section_label} {c.text}"
                                         for c in index.chunks))  # fmt: skip
 
     filter_margin = 0.02  # how much better the reports a filter hides must answer to say so
+
+    def _table(self, doc_id: str, path: tuple[str, ...]) -> Table | None:
+        """The table of a section (its column heads), read once from the section's text."""
+        key = (doc_id, path)
+        if key not in self._tables:
+            self._tables[key] = Table.read(section_text(list(self.sections.within(doc_id, path))))
+        return self._tables[key]
 
     def _footnote(self, chunk_id: str, number: str) -> tuple[Passage, list[str]] | None:
         """Footnote ``number`` of stored passage ``chunk_id``, from the index, as a passage to

@@ -260,3 +260,42 @@ def test_quotes_stand_under_their_section_heading() -> None:
     )
     assert html.count('class="lg-heading"') == 2 and "Drie &lt;scenario" in html
     assert "<scenario" not in html
+
+
+def test_table_cells_are_placed_in_their_row_and_column() -> None:
+    from assistant.tables import Table
+
+    text = (
+        "Inleiding over de opties.\n\n"
+        "Het gewenste scenario\tScenario 1: De zure appel Europa breekt.\tScenario 2: Koorddans "
+        "Europa balanceert.\n\n"
+        "De consequenties\tEscalatie-risico\tHoog. Tarieven worden waarschijnlijk.\tMatig.\n\n"
+        "Effect op afschrikking\tOp korte termijn zwakker.\tBlijft hoog."
+    )
+    table = Table.read(text)
+    assert table is not None and table.name(1) == "Scenario 1"
+    assert table.columns_named("Hoe hoog is het risico van 'De zure appel'?") == {1}
+    assert table.columns_named("What is the risk in scenario 2?") == {0}
+    assert table.columns_named("Welke opties zijn er?") == set()
+    assert table.place("Tarieven worden waarschijnlijk.") == (
+        "De consequenties — Escalatie-risico",
+        1,
+    )
+    assert table.place("Effect op afschrikking Op korte termijn zwakker.") == (
+        "Effect op afschrikking",
+        1,
+    )
+    assert table.place("Scenario 2: Koorddans Europa balanceert.") == ("", 0)  # the heads
+    assert table.place("Inleiding over de opties.") is None
+
+
+def test_a_question_naming_a_scenario_is_answered_from_its_column(assistant) -> None:
+    answer = assistant.ask(
+        "In the scenario of a rapid break with US dependence ('De zure appel'), why would "
+        "deterrence weaken in the short term?"
+    )
+    assert not answer.refused
+    text = answer.answer
+    assert "Op korte termijn verzwakt afschrikking" in text and "Scenario 1" in text
+    # the other scenarios' cells of the same row are not its answer
+    assert "Afschrikking blijft op korte termijn hoog" not in text
