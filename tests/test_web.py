@@ -88,6 +88,16 @@ def test_the_reports_own_bold_and_italic_show_but_nothing_else_becomes_markup() 
     assert "2 * 3 * 4" in html_  # arithmetic is not emphasis
 
 
+def test_quotes_in_another_language_than_the_answer_are_marked() -> None:
+    from dataclasses import replace
+
+    dutch = passage(text="Eerste zin over methoden.", language="nl")
+    english = replace(answer_with(dutch, "Eerste zin over methoden."), language="en")
+    assert '<span lang="nl">Eerste zin over methoden.</span>' in render.answer_html(english, 0)
+    same = replace(english, language="nl")
+    assert 'lang="nl"' not in render.answer_html(same, 0)
+
+
 def test_markers_link_to_the_cards_of_their_answer() -> None:
     a = answer_with(passage(), "Tweede zin over methoden.")
     chat = render.answer_html(a, 3)

@@ -95,7 +95,14 @@ def answer_html(answer: Answer, turn: int, upto: int | None = None) -> str:
     shown = answer.sentences if upto is None else answer.sentences[:upto]
     lead = lead_text(answer)
     parts = [f'<p class="lg-lead">{esc(lead)}</p>'] if lead else []
-    parts += _sentence_blocks(shown, turn)
+    # quotes in another language than the answer's own words are marked as such (lang="nl")
+    langs = {c.n: c.passage.language for c in answer.citations}
+    quoted = [
+        "" if (answer.listed and i == 0) else next((langs.get(n, "") for n in s.citations), "")
+        for i, s in enumerate(shown)
+    ]
+    marks = [lang if lang and lang != answer.language else "" for lang in quoted]
+    parts += _sentence_blocks(shown, turn, marks)
     if upto is not None and upto < len(answer.sentences):
         parts.append('<p class="lg-more"><span class="lg-spinner"></span></p>')
     return f'<div class="lg-answer">{"".join(parts)}{notice}</div>'
@@ -109,14 +116,17 @@ def lead_text(answer: Answer) -> str:
     return ""
 
 
-def _sentence_blocks(sentences: Sequence[AnswerSentence], turn: int) -> list[str]:
+def _sentence_blocks(
+    sentences: Sequence[AnswerSentence], turn: int, langs: Sequence[str] = ()
+) -> list[str]:
     """Paragraphs of running sentences, and lists where sentences start with a bullet; where
-    the quotes move to another section, its heading stands above them."""
+    the quotes move to another section, its heading stands above them. ``langs[i]``, when set,
+    is the language sentence ``i`` is quoted in, marked on it for screen readers and fonts."""
     blocks: list[str] = []
     run: list[str] = []
     items: list[str] = []
     heading = ""
-    for s in sentences:
+    for i, s in enumerate(sentences):
         if s.heading and s.heading != heading:
             if run:
                 blocks.append(f"<p>{' '.join(run)}</p>")
@@ -127,9 +137,10 @@ def _sentence_blocks(sentences: Sequence[AnswerSentence], turn: int) -> list[str
             blocks.append(f'<p class="lg-heading">{esc(s.heading)}</p>')
         heading = s.heading or heading
         text = without_footnote_marks(s.text).strip()
-        html_ = esc_emphasis(text.lstrip(BULLETS).strip()) + "".join(
-            marker(turn, n) for n in s.citations
-        )
+        quote = esc_emphasis(text.lstrip(BULLETS).strip())
+        if i < len(langs) and langs[i]:
+            quote = f'<span lang="{esc(langs[i])}">{quote}</span>'
+        html_ = quote + "".join(marker(turn, n) for n in s.citations)
         if text[:1] in BULLETS:
             if run:
                 blocks.append(f"<p>{' '.join(run)}</p>")
