@@ -65,6 +65,17 @@ _BOTH = re.compile(
 )
 
 
+def _without_label(text: str, shown: str) -> str:
+    """A table cell's sentence without the row label it runs on from, when that label is shown
+    as its heading ("Effect op afschrikking Op korte termijn …" under "Effect op afschrikking —
+    Scenario 1"): still a verbatim part of the passage."""
+    if " — " not in shown:
+        return text  # a cell of the row of column heads: no row label
+    label = shown.rsplit(" — ", 1)[0].replace(" — ", " ")
+    rest = text[len(label) :].lstrip() if label and text.startswith(label + " ") else text
+    return rest if len(rest) >= 3 else text
+
+
 def heading(passage: Passage) -> str:
     """The heading a quote from ``passage`` is shown under: its own section's."""
     return passage.section_path[-1] if passage.section_path else passage.section
@@ -215,7 +226,13 @@ class ExtractiveAnswerer:
         for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position)):
             passage = passages[pool[i].passage]
             shown = places.get(i, heading(passage))
-            sentences.append(DraftSentence(pool[i].text, (passage.chunk_id,), shown))
+            sentences.append(
+                DraftSentence(
+                    _without_label(pool[i].text, shown) if i in places else pool[i].text,
+                    (passage.chunk_id,),
+                    shown,
+                )
+            )
             for note, units in notes.get(i, ()):
                 if note not in passages:  # found beyond the retrieved passages
                     note = extra.setdefault(
