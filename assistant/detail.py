@@ -104,7 +104,27 @@ def asked_kind(q: QuestionAnalysis) -> str:
         return "date" if _DATE_ASKED.search(q.text) else "year"
     if q.expects in ("person", "organisation", "place"):
         return q.expects
+    if _PLACES_ASKED.search(q.text):
+        return "place"
+    if q.expects == "list" and q.list_noun:
+        return _NAMED_LISTS.get(fold(q.list_noun), "")
     return ""
+
+
+# "Welke landen …" asks for countries by name, whether or not it reads as a list question.
+_PLACES_ASKED = re.compile(
+    r"(?i)\b(welke|which|what)\s+(?:\w+\s+)?(landen|lidstaten|countries|member states|steden|"
+    r"cities)\b"
+)
+
+
+# The list nouns whose items are names: a list of them must name at least one.
+_NAMED_LISTS = {
+    "bedrijven": "organisation", "companies": "organisation", "firms": "organisation",
+    "organisaties": "organisation", "organisations": "organisation",
+    "organizations": "organisation", "auteurs": "person", "authors": "person",
+    "onderzoekers": "person", "researchers": "person",
+}  # fmt: skip
 
 
 Anchors = list[tuple[str, ...]]

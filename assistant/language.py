@@ -51,11 +51,11 @@ _DETAILS = {
     "nl": {"money": "het bedrag", "percent": "het percentage", "rate": "die cijfers",
            "count": "het aantal", "year": "het jaar", "date": "de datum",
            "person": "de naam van de persoon", "organisation": "de naam van de organisatie",
-           "place": "de plaats"},
+           "place": "de plaats of het land"},
     "en": {"money": "the amount", "percent": "the percentage", "rate": "those figures",
            "count": "the number", "year": "the year", "date": "the date",
            "person": "the person's name", "organisation": "the organisation's name",
-           "place": "the place"},
+           "place": "the place or country"},
 }  # fmt: skip
 
 

@@ -83,6 +83,14 @@ def test_a_detail_needs_its_kind_and_its_subject() -> None:
     pronk = [("danny", "pronk")]
     assert not gives_detail(uni, "Danny Pronk werkt bij het Instituut Clingendael.", pronk)
     assert gives_detail(uni, "Danny Pronk is gastonderzoeker aan de Universiteit Leiden.", pronk)
+    # "welke landen" asks for countries by name: a sentence about the clusters names none
+    lands = analyse("Welke landen vallen in cluster 7 van de studie?")
+    assert asked_kind(lands) == "place"
+    clusters = [("cluster",)]
+    assert not gives_detail(lands, "De zeven clusters omvatten de landen met de hoogste score.",
+                            clusters)  # fmt: skip
+    assert gives_detail(lands, "Cluster 7 omvat Mali, Niger en Tsjaad.", clusters)
+    assert asked_kind(analyse("Welke bedrijven noemt het rapport?")) == "organisation"
     # a reference to a figure is not a count
     jets = analyse("Hoeveel toestellen koopt Nederland?")
     assert asked_kind(jets) == "count"
