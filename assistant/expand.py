@@ -29,6 +29,9 @@ _SEVERAL = re.compile(
     r"(?i)\b(verschillende|diverse|meerdere|enkele|een aantal|een reeks|several|various|"
     r"a number of|a series of|a range of)\s+(?:\w+\s+)?\w+(?:en|s|ies)\b"
 )
+_FIRST = re.compile(
+    r"(?i)^(ten eerste|allereerst|in de eerste plaats|(?:de|het) eerste|first(?:ly)?|the first)\b"
+)
 ENUMERATION_REACH = 12  # units after an announcing sentence searched for its items
 _SEVERAL_WORDS = 15  # longer, it is a sentence that uses "verschillende" in passing
 SEVERAL_UNITS = 4  # units an unnumbered announcement brings when its items are not marked
@@ -127,7 +130,13 @@ def with_enumeration(
         count = _announced(pool[i].text)
         ahead = [j for j in range(i + 1, i + 1 + reach) if _same_passage(pool, i, j)]
         if count is None and is_ordinal(pool[i].text):
-            _add(out, [j for j in ahead if is_ordinal(pool[j].text)][:_ORDINALS])
+            later = []
+            for j in ahead:
+                if _FIRST.match(pool[j].text.strip("*- ")):
+                    break  # "Ten eerste" again: another enumeration begins
+                if is_ordinal(pool[j].text):
+                    later.append(j)
+            _add(out, later[:_ORDINALS])
             continue
         if count is None:
             # a paragraph's last sentence followed by bullets: they spell it out

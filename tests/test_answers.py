@@ -307,3 +307,29 @@ def test_a_question_naming_a_scenario_is_answered_from_its_column(assistant) -> 
     assert "Op korte termijn verzwakt afschrikking" in text and "Scenario 1" in text
     # the other scenarios' cells of the same row are not its answer
     assert "Afschrikking blijft op korte termijn hoog" not in text
+
+
+def test_announcements_and_enumerations_bring_their_items() -> None:
+    from assistant.expand import with_continuation, with_enumeration
+    from assistant.sentences import Candidate
+
+    def pool(*texts: str, paragraphs: tuple[int, ...] = ()) -> list[Candidate]:
+        return [Candidate(0, i, t, paragraphs[i] if paragraphs else 0) for i, t in enumerate(texts)]
+
+    counted = pool("Twee factoren spelen een rol.", "Ten eerste A.", "Dat is zo.", "Ten tweede B.")
+    assert with_enumeration(counted, [0]) == [0, 1, 3]  # the ordinals, not the elaboration
+    # an enumeration ends where another begins
+    two = pool("Ten eerste A.", "Ten tweede B.", "Iets anders.", "Ten eerste C.", "Ten tweede D.")
+    assert with_enumeration(two, [0]) == [0, 1]
+    # an unnumbered announcement in a short sentence brings a few sentences
+    several = pool("Het rapport beveelt verschillende doelstellingen aan.", "A.", "B.", "C.", "D.",
+                   "E.")  # fmt: skip
+    assert with_enumeration(several, [0]) == [0, 1, 2, 3, 4]
+    # a paragraph's last sentence brings the bullets under it, not the numbered heading after
+    bullets = pool("De EU moet kiezen.", "- Optie een.", "- Optie twee.", "3. Volgende kop",
+                   paragraphs=(0, 1, 2, 3))  # fmt: skip
+    assert with_enumeration(bullets, [0]) == [0, 1, 2]
+    # a sentence cut by a page break counts as one: the explanation after it still comes
+    cut = pool("Duitsland bleef gespaard van de", "schok van 2001.", "Destijds exporteerde China.",
+               paragraphs=(0, 1, 1))  # fmt: skip
+    assert with_continuation(cut, [0], 0) == [0, 1, 2]
