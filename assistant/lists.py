@@ -172,6 +172,11 @@ def _mentions_noun(stem: str, pool: list[Candidate], units: Sequence[int],
     return any(stem in fold(t) for t in texts)
 
 
+def _names_category(label: str, noun: str) -> bool:
+    """An item label that ends in the question's own plural noun names the kind of item."""
+    return bool(label) and fold(label).rstrip(" .:").endswith(fold(noun))
+
+
 def find_list(
     question: QuestionAnalysis,
     pool: list[Candidate],
@@ -192,6 +197,8 @@ def find_list(
     for units, labels in _runs(pool, passages):
         if question.count is not None and len(units) != question.count:
             continue
+        if question.list_noun and any(_names_category(x, question.list_noun) for x in labels):
+            continue  # "2.1. Gevoelige technologieën" heads the technologies, is not one
         named = bool(stem) and _mentions_noun(stem, pool, units, passages)
         if question.count is None and not named:
             continue

@@ -67,7 +67,7 @@ _RAW_PATTERNS: tuple[tuple[Expectation, str], ...] = (
 _PATTERNS = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in _RAW_PATTERNS)
 _LIST = re.compile(
     rf"\b(welke|which|what are the|what|noem|name|list)\s+(?:(?P<count>{_COUNT})\s+)?"
-    rf"(?:\w+\s+){{0,2}}?(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
+    rf"(?:\w+\s+){{0,2}}?(?P<noun>\w+(?:'s|’s|en|ën|s|ies))\b",
     re.IGNORECASE,
 )
 _COUNTED = re.compile(rf"\b(?P<count>{_COUNT})\s+(?:\w+\s+)??(?P<noun>\w+(?:'s|’s|en|s|ies))\b",
@@ -201,8 +201,9 @@ def _list_request(text: str) -> tuple[int | None, str]:
 
 
 def _plural(noun: str) -> bool:
-    """A plural-looking noun: "scenario's", "instrumenten", "strategies", "methods"."""
+    """A plural-looking noun: "scenario's", "instrumenten", "technologieën", "methods"."""
     low = noun.lower()
     return low.endswith(("'s", "’s", "ies")) or (
-        len(low) > 5 and (low.endswith("en") or (low.endswith("s") and not low.endswith("ss")))
+        len(low) > 5
+        and (low.endswith(("en", "ën")) or (low.endswith("s") and not low.endswith("ss")))
     )

@@ -39,11 +39,20 @@ SCENARIOS = "Welke drie scenario's schetst Clingendael voor de trans-Atlantische
         ("Why do the authors argue for eurobonds?", "reason", None),
         ("What does HCSS recommend on intelligence cooperation?", "recommendation", None),
         ("Wat is de hoofdstad van Australië?", "place", None),
+        ("Welke gevoelige technologieën noemt het rapport?", "list", None),
     ],
 )
 def test_questions_are_analysed_in_both_languages(question, expects, count) -> None:
     q = analyse(question)
     assert (q.expects, q.count) == (expects, count)
+
+
+def test_a_list_of_sections_headed_by_the_asked_noun_is_not_its_items() -> None:
+    from assistant.lists import _names_category
+
+    assert analyse("Welke gevoelige technologieën worden genoemd?").list_noun == "technologieën"
+    assert _names_category("2.1. Gevoelige technologieën", "technologieën")
+    assert not _names_category("Scenario 1: De zure appel", "scenario's")
 
 
 def test_judgements_and_questions_about_people_are_recognised() -> None:
