@@ -65,15 +65,24 @@ _BOTH = re.compile(
 )
 
 
-def _without_label(text: str, shown: str) -> str:
-    """A table cell's sentence without the row label it runs on from, when that label is shown
-    as its heading ("Effect op afschrikking Op korte termijn …" under "Effect op afschrikking —
-    Scenario 1"): still a verbatim part of the passage."""
-    if " — " not in shown:
-        return text  # a cell of the row of column heads: no row label
-    label = shown.rsplit(" — ", 1)[0].replace(" — ", " ")
-    rest = text[len(label) :].lstrip() if label and text.startswith(label + " ") else text
-    return rest if len(rest) >= 3 else text
+@dataclass(frozen=True)
+class _Place:
+    """Where a table cell's sentence stands: its row label cells and its column's name."""
+
+    label: tuple[str, ...]
+    column: str
+
+    @property
+    def heading(self) -> str:
+        """What the quote is shown under: "Effect op afschrikking — Scenario 1"."""
+        return " — ".join((*self.label, self.column))
+
+    def quote(self, text: str) -> str:
+        """The sentence without the row label it runs on from ("Effect op afschrikking Op
+        korte termijn …"), the label being its heading: still a verbatim part of the passage."""
+        prefix = " ".join(self.label)
+        rest = text[len(prefix) :].lstrip() if prefix and text.startswith(prefix + " ") else text
+        return rest if len(rest) >= 3 else text
 
 
 def heading(passage: Passage) -> str:
@@ -225,13 +234,11 @@ class ExtractiveAnswerer:
         extra: dict[str, Passage] = {}
         for i in sorted(chosen, key=lambda i: (pool[i].passage, pool[i].position)):
             passage = passages[pool[i].passage]
-            shown = places.get(i, heading(passage))
+            place = places.get(i)
             sentences.append(
-                DraftSentence(
-                    _without_label(pool[i].text, shown) if i in places else pool[i].text,
-                    (passage.chunk_id,),
-                    shown,
-                )
+                DraftSentence(pool[i].text, (passage.chunk_id,), heading(passage))
+                if place is None
+                else DraftSentence(place.quote(pool[i].text), (passage.chunk_id,), place.heading)
             )
             for note, units in notes.get(i, ()):
                 if note not in passages:  # found beyond the retrieved passages
@@ -240,7 +247,8 @@ class ExtractiveAnswerer:
                     )
                 sentences.extend(DraftSentence(u, (note.chunk_id,), heading(note)) for u in units)
         top = passages[pool[best].passage]
-        subject = DraftSentence(pool[best].text, (top.chunk_id,), places.get(best, heading(top)))
+        shown = places[best].heading if best in places else heading(top)
+        subject = DraftSentence(pool[best].text, (top.chunk_id,), shown)
         return Selection(
             Draft(tuple(sentences)),
             float(similarity[best]),
@@ -253,16 +261,16 @@ class ExtractiveAnswerer:
 
     def _in_columns(
         self, standalone: str, pool: list[Candidate], passages: Sequence[Passage]
-    ) -> tuple[list[Candidate], dict[int, str], set[int]]:
+    ) -> tuple[list[Candidate], dict[int, _Place], set[int]]:
         """The pool without the table cells of columns other than those the question names
         (the other scenarios' cells of a row do not answer for the named one), the row and
-        column each remaining cell stands in, as the heading to show it under, and the cells
-        of the named columns."""
+        column each remaining cell stands in, and the cells of the named columns."""
         keep: list[Candidate] = []
-        places: dict[int, str] = {}
+        places: dict[int, _Place] = {}
         in_named: set[int] = set()
         if self.tables is None:
             return pool, places, in_named
+        named: dict[int, set[int]] = {}  # id(table) → the columns the question names
         for c in pool:
             passage = passages[c.passage]
             tabbed = "\t" in passage.text
@@ -272,12 +280,14 @@ class ExtractiveAnswerer:
                 keep.append(c)
                 continue
             label, column = place
-            named = table.columns_named(standalone)
-            if named and (column not in named or not label):
+            if id(table) not in named:
+                named[id(table)] = table.columns_named(standalone)
+            asked = named[id(table)]
+            if asked and (column not in asked or not label):
                 continue  # another column, or the head the question already names
-            if named:
+            if asked:
                 in_named.add(len(keep))
-            places[len(keep)] = " — ".join(x for x in (label, table.name(column)) if x)
+            places[len(keep)] = _Place(label, table.name(column))
             keep.append(c)
         return keep, places, in_named
 

@@ -21,9 +21,9 @@ Example:
     ...         "\\n\\nRisico\\tHoog.\\tLaag.")
     >>> table = Table.read(text)
     >>> table.place("Laag."), table.columns_named("Hoe groot is het risico in 'Blauw'?")
-    (('Risico', 0), {0})
+    ((('Risico',), 0), {0})
     >>> table.place("Scenario 2: Blauw blijft.")
-    ('', 0)
+    ((), 0)
 """
 
 from __future__ import annotations
@@ -51,21 +51,22 @@ def _rows(text: str) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Table:
-    """The column heads of a section's table, rightmost first."""
+    """The column heads of a section's table, rightmost first, and the section's rows."""
 
     heads: tuple[str, ...]  # header cells, the last column first
     labels: tuple[tuple[str, str], ...]  # (word, number) of each head: ("Scenario", "1")
-    text: str  # the section's text, whose rows sentences are placed in
+    rows: tuple[tuple[str, ...], ...]  # the section's tab-separated lines, cells squashed
 
     @classmethod
     def read(cls, section_text: str) -> Table | None:
         """The table of a section's text, or None when it has no row of labelled heads."""
-        for cells in _rows(section_text):
+        rows = _rows(section_text)
+        for cells in rows:
             labelled = [(c, item) for c in cells if c and (item := labelled_item(c)) is not None]
             if len(labelled) >= 2:
                 heads = tuple(c for c, _ in reversed(labelled))
                 labels = tuple((word, number) for _, (word, number, _) in reversed(labelled))
-                return cls(heads, labels, section_text)
+                return cls(heads, labels, tuple(tuple(r) for r in rows))
         return None
 
     def name(self, column: int) -> str:
@@ -85,22 +86,22 @@ class Table:
                 named.add(column)
         return named
 
-    def place(self, unit: str) -> tuple[str, int] | None:
-        """(row label, column from the right) of a sentence that stands in a row of this
-        table, else None; the row label is "" for the row of column heads. A
-        sentence running over from the row label into the first cell is placed by its end."""
+    def place(self, unit: str) -> tuple[tuple[str, ...], int] | None:
+        """(row label cells, column from the right) of a sentence that stands in a row of this
+        table, else None; the label is () for the row of column heads. A sentence running over
+        from the row label into the first cell is placed by its end."""
         whole = _squash(unit)
         tail = whole[-_TAIL:]
         width = len(self.heads)
-        for cells in _rows(self.text):
+        for cells in self.rows:
             if len(cells) <= width:
                 continue  # the header, or a row of another table
             for position, cell in enumerate(cells):
                 inside = tail in cell or (len(cell) > 1 and whole.endswith(cell))
                 if tail and inside and position >= len(cells) - width:
-                    head = cells[len(cells) - width :] == list(reversed(self.heads))
-                    label = " — ".join(c for c in cells[: len(cells) - width] if c)
-                    return ("" if head else label), len(cells) - 1 - position
+                    head = cells[len(cells) - width :] == tuple(reversed(self.heads))
+                    label = tuple(c for c in cells[: len(cells) - width] if c)
+                    return (() if head else label), len(cells) - 1 - position
         return None
 
 

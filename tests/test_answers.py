@@ -295,14 +295,14 @@ def test_table_cells_are_placed_in_their_row_and_column() -> None:
     assert table.columns_named("What is the risk in scenario 2?") == {0}
     assert table.columns_named("Welke opties zijn er?") == set()
     assert table.place("Tarieven worden waarschijnlijk.") == (
-        "De consequenties — Escalatie-risico",
+        ("De consequenties", "Escalatie-risico"),
         1,
     )
     assert table.place("Effect op afschrikking Op korte termijn zwakker.") == (
-        "Effect op afschrikking",
+        ("Effect op afschrikking",),
         1,
     )
-    assert table.place("Scenario 2: Koorddans Europa balanceert.") == ("", 0)  # the heads
+    assert table.place("Scenario 2: Koorddans Europa balanceert.") == ((), 0)  # the heads
     assert table.place("Inleiding over de opties.") is None
 
 
