@@ -113,6 +113,17 @@ def _announced(text: str) -> int | None:
     return -1 if short and _SEVERAL.search(text) else None
 
 
+def _leading_items(pool: Sequence[Candidate], ahead: Sequence[int], *, numbered: bool) -> list[int]:
+    """The list items that ``ahead`` opens with (bulleted ones only unless ``numbered``)."""
+    items = []
+    for j in ahead:
+        text = pool[j].text
+        if not is_list_item(text) or (not numbered and text.lstrip()[:1].isdigit()):
+            break
+        items.append(j)
+    return items
+
+
 def with_enumeration(
     pool: Sequence[Candidate], chosen: Sequence[int], reach: int = ENUMERATION_REACH
 ) -> list[int]:
@@ -139,22 +150,15 @@ def with_enumeration(
             _add(out, later[:_ORDINALS])
             continue
         if count is None:
-            # a paragraph's last sentence followed by bullets: they spell it out
-            bullets = []
-            for j in ahead:
-                if not is_list_item(pool[j].text) or pool[j].text.lstrip()[:1].isdigit():
-                    break  # a numbered item after a paragraph is often the next heading
-                bullets.append(j)
+            # a paragraph's last sentence followed by bullets: they spell it out (a numbered
+            # item after a paragraph is often the next heading)
+            bullets = _leading_items(pool, ahead, numbered=False)
             if bullets and pool[bullets[0]].paragraph != pool[i].paragraph:
                 _add(out, bullets)
             continue
         if not ahead:
             continue
-        listed = []
-        for j in ahead:
-            if not is_list_item(pool[j].text):
-                break
-            listed.append(j)
+        listed = _leading_items(pool, ahead, numbered=True)
         ordinals = [j for j in ahead if is_ordinal(pool[j].text)]
         if listed:
             _add(out, listed)
