@@ -103,11 +103,10 @@ class ChatPage:
     def index_view(self) -> tuple[Any, ...]:
         """Header, report list and filter choices of the index as it is now (on page load)."""
         manifest = self.manifest
-        reports = sorted((title, d) for d, title in _titles(manifest).items())
         return (
             render.header_html(manifest),
             render.index_html(manifest),
-            gr.Dropdown(choices=reports),
+            gr.Dropdown(choices=_report_choices(manifest)),
             gr.Dropdown(choices=publisher_choices(manifest)),
         )
 
@@ -242,6 +241,11 @@ def _titles(manifest: IndexManifest | None) -> dict[str, str]:
     return {d: e.title for d, e in (manifest.documents.items() if manifest else ())}
 
 
+def _report_choices(manifest: IndexManifest | None) -> list[tuple[str, str]]:
+    """The report filter's (title, id) choices, by title."""
+    return sorted((title, d) for d, title in _titles(manifest).items())
+
+
 def _sentence(message: str) -> str:
     message = message.strip()
     return (message[:1].upper() + message[1:]).rstrip(".") + "."
@@ -269,7 +273,7 @@ def build_app(
     """
     page = ChatPage(assistant, settings, manifest, store)
     manifest = page.manifest
-    reports = sorted((title, d) for d, title in page.titles.items())
+    reports = _report_choices(manifest)
     with gr.Blocks(
         title="Legatus — verified answers from policy reports",
         analytics_enabled=False,  # no usage reports leave the machine
