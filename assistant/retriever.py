@@ -76,6 +76,8 @@ def passage_from_chunk(
         parts=parts or (chunk.id,),
         section_path=chunk.section,
         language=meta.language,
+        source_file=meta.source_file,
+        page_starts=tuple((at - chunk.start, page, label) for at, page, label in chunk.page_starts),
     )
 
 

@@ -48,6 +48,9 @@ class Passage:
     parts: tuple[str, ...] = ()  # stored passages merged into this one (index.hybrid)
     section_path: tuple[str, ...] = ()  # the headings above it, outermost first
     language: str = ""  # the report's language ("nl", "en"), "" when unknown
+    source_file: str = ""  # the report's file name ("x.pdf"), "" when unknown
+    # later pages beginning inside ``text``: (offset in text, physical page, printed label)
+    page_starts: tuple[tuple[int, int, str | None], ...] = ()
 
     @property
     def part_ids(self) -> tuple[str, ...]:

@@ -44,7 +44,7 @@ from index.types import (
     LexicalInfo,
     SearchFilters,
 )
-from ingest.types import Chunk, DocumentMeta
+from ingest.types import Chunk, DocumentMeta, PageStart
 from ingest.units import footnote_opening
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -226,8 +226,22 @@ def join_passages(pieces: Sequence[Chunk]) -> Chunk:
         first.doc_id, text, first.start, end, first.section, title=first.title,
         ordinal=first.ordinal, page=min(pages, default=None),
         page_end=max(pages, default=None), page_label=first.page_label,
-        section_page=first.section_page,
+        section_page=first.section_page, page_starts=_joined_page_starts(pieces),
     )  # fmt: skip
+
+
+def _joined_page_starts(pieces: Sequence[Chunk]) -> tuple[PageStart, ...]:
+    """The page starts inside consecutive passages joined into one: each piece's own, and its
+    first page where it begins on another page than the text before it."""
+    starts = [s for piece in pieces for s in piece.page_starts]
+    starts += [(p.start, p.page, p.page_label) for p in pieces[1:] if p.page is not None]
+    out: list[PageStart] = []
+    page = pieces[0].page
+    for start in sorted(starts, key=lambda s: (s[0], s[1])):
+        if start[1] != page:
+            out.append(start)
+            page = start[1]
+    return tuple(out)
 
 
 class SearchIndex:

@@ -245,6 +245,8 @@ def _read_chunks(file: Path) -> list[Chunk]:
             for line in handle:
                 fields = json.loads(line)
                 fields["section"] = tuple(fields["section"])
+                # absent in indexes written before pages inside passages were recorded
+                fields["page_starts"] = tuple(map(tuple, fields.get("page_starts", ())))
                 chunks.append(Chunk(**fields))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorruptError(f"{file}: unreadable chunk store ({exc}); {REBUILD_HINT}") from exc

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.settings import ChunkSettings
-from ingest.types import Chunk, Document, Section, Span
+from ingest.types import Chunk, Document, PageStart, Section, Span
 
 _ABBREVIATIONS = frozenset(
     "bijv o.a d.w.z e.g i.e dr mr prof nr art vs ca st u.s jl resp m.b.t t.a.v z.g.a.n etc"
@@ -116,11 +116,18 @@ def _pack(units: list[_Unit], cfg: ChunkSettings) -> list[tuple[int, int]]:
 
 def _pages(
     doc: Document, start: int, end: int, ends: Sequence[int]
-) -> tuple[int | None, int | None, str | None]:
+) -> tuple[int | None, int | None, str | None, tuple[PageStart, ...]]:
+    """First page, last page, first page's label, and where each later page begins."""
     inside = [s for s in _overlapping(doc.spans, ends, start, end) if s.page]
     if not inside:
-        return None, None, None
-    return inside[0].page, inside[-1].page, inside[0].page_label
+        return None, None, None, ()
+    starts: list[PageStart] = []
+    page = inside[0].page
+    for span in inside[1:]:
+        if span.page != page and span.page is not None:
+            starts.append((max(span.start, start), span.page, span.page_label))
+            page = span.page
+    return inside[0].page, inside[-1].page, inside[0].page_label, tuple(starts)
 
 
 def chunk(doc: Document, cfg: ChunkSettings | None = None) -> list[Chunk]:
@@ -141,7 +148,7 @@ def chunk(doc: Document, cfg: ChunkSettings | None = None) -> list[Chunk]:
     for section in doc.sections:
         section_page = section.page_label or (str(section.page) if section.page else section_page)
         for start, end in _pack(_units(doc, section, cfg.size, ends), cfg):
-            page, page_end, label = _pages(doc, start, end, ends)
+            page, page_end, label, page_starts = _pages(doc, start, end, ends)
             piece = Chunk.create(
                 doc.doc_id,
                 doc.text[start:end],
@@ -154,6 +161,7 @@ def chunk(doc: Document, cfg: ChunkSettings | None = None) -> list[Chunk]:
                 page_end=page_end,
                 page_label=label,
                 section_page=section_page,
+                page_starts=page_starts,
             )
             chunks.append(piece)
     return chunks

@@ -116,6 +116,13 @@ class Document:
         return self.meta.doc_id
 
 
+PageStart = tuple[int, int, str | None]
+"""Where a page begins inside a passage: (offset in the document's text, physical page,
+printed label or None). A passage's first page is its ``page``; its ``page_starts`` list the
+pages after that, so the page of any sentence in it is known (``pp. 14–15`` for the passage,
+``p. 15`` for the sentence that stands on the second page)."""
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A citable passage: a slice of one document's cleaned text inside one section.
@@ -141,6 +148,7 @@ class Chunk:
     page_end: int | None = None
     page_label: str | None = None
     section_page: str | None = None  # printed page where the section starts (e.g. from a TOC)
+    page_starts: tuple[PageStart, ...] = ()  # later pages beginning inside it, in text order
 
     @staticmethod
     def make_id(doc_id: str, start: int, end: int, text: str) -> str:
@@ -162,6 +170,7 @@ class Chunk:
         page_end: int | None = None,
         page_label: str | None = None,
         section_page: str | None = None,
+        page_starts: tuple[PageStart, ...] = (),
     ) -> Chunk:
         return cls(
             id=cls.make_id(doc_id, start, end, text),
@@ -176,6 +185,7 @@ class Chunk:
             page_end=page_end,
             page_label=page_label,
             section_page=section_page,
+            page_starts=page_starts,
         )
 
     @property
