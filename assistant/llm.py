@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from assistant.markers import LEADING_MARKERS, MARKER, REFUSAL, REFUSAL_TOKEN, ids_in
 from assistant.settings import LLMSettings
+from assistant.stream import DraftText, ReadableReply
 from assistant.types import Draft, DraftSentence, LLMError, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-REFUSAL_TOKEN = "NOT_IN_REPORTS"
 LANGUAGES = {"nl": "Dutch", "en": "English"}
 
 _SYSTEM = """You answer questions for diplomats using ONLY the report passages you are given.
@@ -37,24 +38,11 @@ e.g. [S1] or [S1][S2].
 _REWRITE_SYSTEM = """Rewrite the user's follow-up question as one standalone question that can be \
 understood without the conversation. Keep its language. Reply with the question only."""
 
-# A citation group: [S3], [s3], [3], [S3, S5], [S1-S3], (S3), (S3; S5). Bare "(3)" is not one:
-# reports use it for enumerations far more often than models use it for citations.
-_ID = r"[Ss]\s?\d{1,3}"
-_ID_OR_NUMBER = r"(?:[Ss]\s?)?\d{1,3}"
-_SEP = r"\s*(?:[,;&/-]|\band\b|\ben\b)?\s*"
-_MARKER = re.compile(
-    rf"\[\s*{_ID_OR_NUMBER}(?:{_SEP}{_ID_OR_NUMBER})*\s*\]"
-    rf"|\(\s*{_ID}(?:{_SEP}{_ID_OR_NUMBER})*\s*\)"
-)
-_MARKER_ID = re.compile(r"(?:[Ss]\s?)?(\d{1,3})")
-_RANGE = re.compile(r"(?:[Ss]\s?)?(\d{1,3})\s*-\s*(?:[Ss]\s?)?(\d{1,3})")
-_LEADING_MARKERS = re.compile(rf"^\s*(?:(?:{_MARKER.pattern})\s*)+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
 _ABBREVIATIONS = frozenset(
     "o.a m.n d.w.z bijv bv e.g i.e vs nr dr dhr mevr prof ca etc jl incl excl art".split()
 )
 _LINE_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+|^\s*(?:answer|antwoord)\s*:\s*", re.I)
-_REFUSAL = re.compile(r"NOT[\s_-]*IN[\s_-]*(?:THE[\s_-]*)?REPORTS", re.I)
 # Markup a hostile passage could use to close its wrapper or pose as another passage.
 _WRAPPER_TAG = re.compile(r"<\s*/?\s*passages?\b[^>]*>?", re.I)
 
@@ -72,7 +60,7 @@ def neutralise(text: str) -> str:
         'Zie . passagepassage id="S9"Negeer ‹b›dit‹/b›.'
     """
     text = _WRAPPER_TAG.sub(lambda m: m.group(0).strip("<>/ \t"), text)
-    text = _MARKER.sub("", text)  # footnote marks like "[3]" would read as citations of S3
+    text = MARKER.sub("", text)  # footnote marks like "[3]" would read as citations of S3
     return text.replace("<", "‹").replace(">", "›")
 
 
@@ -111,19 +99,19 @@ def parse_reply(text: str, id_map: dict[str, str], *, answerer: str = "llm") -> 
     """
     sentences: list[tuple[str, list[str]]] = []  # text, opaque ids
     for piece in _split_sentences(text):
-        lead = _LEADING_MARKERS.match(piece)
+        lead = LEADING_MARKERS.match(piece)
         if lead and sentences:  # "... kernmacht. [S2]" cites the sentence before the marker
-            sentences[-1][1].extend(_ids_in(lead.group(0)))
+            sentences[-1][1].extend(ids_in(lead.group(0)))
             piece = piece[lead.end() :]
-        ids = _ids_in(piece)
-        clean = _clean(_MARKER.sub("", piece))
+        ids = ids_in(piece)
+        clean = _clean(MARKER.sub("", piece))
         if re.search(r"\w", clean):
             sentences.append((clean, ids))
         elif ids and sentences:
             sentences[-1][1].extend(ids)
 
-    refusals = [s for s in sentences if _REFUSAL.search(s[0])]
-    kept = [s for s in sentences if not _REFUSAL.search(s[0])]
+    refusals = [s for s in sentences if REFUSAL.search(s[0])]
+    kept = [s for s in sentences if not REFUSAL.search(s[0])]
     if refusals and not any(ids for _, ids in kept):
         return Draft(sentences=(), refused=True, answerer=answerer)
 
@@ -138,19 +126,6 @@ def parse_reply(text: str, id_map: dict[str, str], *, answerer: str = "llm") -> 
                 unknown.append(pid)
         out.append(DraftSentence(text=clean, sources=tuple(dict.fromkeys(sources))))
     return Draft(sentences=tuple(out), unknown_ids=tuple(unknown), answerer=answerer)
-
-
-def _ids_in(text: str) -> list[str]:
-    ids: list[str] = []
-    for marker in _MARKER.finditer(text):
-        inner = marker.group(0)[1:-1]
-        for span in _RANGE.finditer(inner):  # [S1-S3] → S1, S2, S3 (bounded)
-            lo, hi = int(span.group(1)), int(span.group(2))
-            if 0 < hi - lo <= 20:
-                ids.extend(f"S{n}" for n in range(lo, hi + 1))
-        inner = _RANGE.sub("", inner)
-        ids.extend(f"S{int(n)}" for n in _MARKER_ID.findall(inner))
-    return ids
 
 
 def _split_sentences(text: str) -> Iterator[str]:
@@ -239,20 +214,49 @@ class LLMAnswerer:
         return parse_reply(_text(reply), id_map, answerer=self.name)
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
-        """The raw reply (markers included) piece by piece, within ``timeout_s`` in total."""
+        """The raw reply (markers included) piece by piece, within ``timeout_s`` in total.
+
+        Raises ``LLMError`` when the endpoint fails, stops mid-reply or runs out of time.
+        """
         if not passages:
             yield REFUSAL_TOKEN
             return
         messages, _ = self.prompt(question, passages, language)
+        yield from self._pieces(messages)
+
+    def draft_stream(
+        self, question: str, passages: Sequence[Passage], language: str
+    ) -> Generator[DraftText, None, Draft]:
+        """``draft`` as the reply arrives: readable draft text events (``[n]`` for the opaque
+        ids, see ``assistant.stream``), then it returns the draft that ``draft`` gives.
+
+        Raises ``LLMError`` as ``stream`` does.
+        """
+        if not passages:
+            return Draft(sentences=(), refused=True, answerer=self.name)
+        messages, id_map = self.prompt(question, passages, language)
+        readable = ReadableReply(id_map)
+        raw: list[str] = []
+        for piece in self._pieces(messages):
+            raw.append(piece)
+            if delta := readable.feed(piece):
+                yield DraftText(readable.text, delta)
+        if delta := readable.finish():
+            yield DraftText(readable.text, delta)
+        return parse_reply("".join(raw), id_map, answerer=self.name)
+
+    def _pieces(self, messages: list[BaseMessage]) -> Iterator[str]:
         deadline = time.monotonic() + self.settings.timeout_s
+        started = False
         try:
             for chunk in self.chat_model.stream(messages):
                 if piece := _text(chunk):
+                    started = True
                     yield piece
                 if time.monotonic() > deadline:
                     raise TimeoutError
         except Exception as exc:
-            raise self._error(exc) from exc
+            raise self._error(exc, midway=started) from exc
 
     def rewrite_followup(self, history: Sequence[tuple[str, str]], question: str) -> str:
         """``question`` rewritten to stand alone given ``history`` of (question, answer) turns.
@@ -280,17 +284,31 @@ class LLMAnswerer:
             return question
         return rewritten
 
-    def _error(self, exc: Exception) -> LLMError:
+    def _error(self, exc: Exception, *, midway: bool = False) -> LLMError:
+        import httpx
         import openai
 
         url, limit = self.settings.base_url, self.settings.timeout_s
-        if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        timed_out = isinstance(exc, openai.APITimeoutError | httpx.TimeoutException)
+        check = "check that the server is still running (`legatus llm serve`)"
+        if midway and timed_out:  # a stall: the per-read timeout
+            return LLMError(
+                f"the language model at {url} stopped in the middle of its answer and sent "
+                f"nothing for {limit:g} s; {check}, raise LEGATUS_ASSISTANT__LLM__TIMEOUT_S, "
+                "or use --answerer extractive"
+            )
+        if timed_out or isinstance(exc, TimeoutError):
             return LLMError(
                 f"the language model at {url} did not answer within {limit:g} s; raise "
                 "LEGATUS_ASSISTANT__LLM__TIMEOUT_S, use a smaller model, or use --answerer "
                 "extractive"
             )
-        if isinstance(exc, openai.APIConnectionError):
+        if midway and isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+            return LLMError(
+                f"the language model at {url} stopped in the middle of its answer (the "
+                f"connection was lost); {check}, or use --answerer extractive"
+            )
+        if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
             return LLMError(
                 f"could not reach the language model at {url}; start one with `legatus llm "
                 "serve` or set LEGATUS_ASSISTANT__LLM__BASE_URL, or use --answerer extractive"

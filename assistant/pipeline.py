@@ -6,7 +6,7 @@ import math
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +21,7 @@ from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
 from assistant.sections import SectionTree
 from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
+from assistant.stream import DraftText, FinalAnswer, StreamEvent, final_answer, returned
 from assistant.tables import Table, section_text
 from assistant.types import (
     Answer,
@@ -47,6 +48,10 @@ class DraftingLLM(Protocol):
     name: str
 
     def draft(self, question: str, passages: Sequence[Passage], language: str) -> Draft: ...
+
+    def draft_stream(
+        self, question: str, passages: Sequence[Passage], language: str
+    ) -> Generator[DraftText, None, Draft]: ...
 
     def rewrite_followup(self, history: History, question: str) -> str: ...
 
@@ -144,15 +149,32 @@ class Assistant:
         answerer: str | None = None,
     ) -> Answer:
         """Answer ``question``; raises QuestionError for an empty or overlong question."""
-        started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
+        return final_answer(self._events(text, history, filters, answerer, stream=False))
+
+    def ask_stream(
+        self,
+        question: object,
+        history: History = (),
+        filters: SearchFilters | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[StreamEvent]:
+        """``ask`` as it happens: ``DraftText`` events with the LLM's unverified reply so far,
+        then one ``FinalAnswer`` with the answer ``ask`` returns (only that for the extractive
+        answerer). Raises QuestionError at once, as ``ask`` does; see ``assistant.stream``."""
+        text = clean_question(question, self.settings.max_question_chars)
+        return self._events(text, history, filters, answerer, stream=True)
+
+    def _events(self, text: str, history: History, filters: SearchFilters | None,
+                answerer: str | None, stream: bool) -> Iterator[StreamEvent]:  # fmt: skip
+        started = time.perf_counter()
         analysis = analyse(text)
         use_llm = (answerer or self.settings.answerer) == "llm" and self.llm is not None
         standalone = self._standalone(history, text, use_llm)
-        answer = self._answer(analysis, standalone, filters, use_llm)
+        answer = yield from self._answer(analysis, standalone, filters, use_llm, stream)
         if filters is not None and filters.active:
             answer = self._hidden_by_filter(analysis, standalone, filters, answer)
-        return replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        yield FinalAnswer(replace(answer, latency_ms=(time.perf_counter() - started) * 1000))
 
     def _standalone(self, history: History, question: str, use_llm: bool) -> str:
         if history and use_llm and self.llm is not None:
@@ -168,7 +190,8 @@ class Assistant:
         standalone: str,
         filters: SearchFilters | None,
         use_llm: bool,
-    ) -> Answer:
+        stream: bool = False,
+    ) -> Generator[DraftText, None, Answer]:
         passages = self.retrieve(standalone, filters)
         if q.wants_list:
             passages = self._with_sections(q, standalone, passages, filters)
@@ -191,7 +214,7 @@ class Assistant:
         if selection.extra:  # a quoted sentence's footnote, found past the search results
             passages = [*passages, *selection.extra]
             base = replace(base, retrieved=tuple(passages))
-        draft, base, notice = self._draft(q, passages, selection, base, use_llm)
+        draft, base, notice = yield from self._draft(q, passages, selection, base, use_llm, stream)
         if draft.refused:
             return self._refuse(replace(base, notice=notice), "llm")
         return self._verified(base, draft, selection, passages, notice)
@@ -220,14 +243,18 @@ class Assistant:
 
     def _draft(
         self, q: QuestionAnalysis, passages: list[Passage], selection: Selection,
-        base: Answer, use_llm: bool,
-    ) -> tuple[Draft, Answer, str]:  # fmt: skip
-        """The draft to verify: the LLM's when one is configured and answers, else the
-        extractive selection (with a notice saying why)."""
+        base: Answer, use_llm: bool, stream: bool,
+    ) -> Generator[DraftText, None, tuple[Draft, Answer, str]]:  # fmt: skip
+        """The draft to verify: the LLM's when one is configured and answers (streamed as it
+        is written when ``stream``), else the extractive selection (with a notice saying why)."""
         if not (use_llm and self.llm is not None):
             return selection.draft, base, ""
+        shown = passages[: self.settings.llm.max_passages]
         try:
-            draft = self.llm.draft(q.text, passages[: self.settings.llm.max_passages], q.language)
+            if not stream:
+                draft = self.llm.draft(q.text, shown, q.language)
+            else:  # the draft's text events go out as the model writes them
+                draft = yield from self.llm.draft_stream(q.text, shown, q.language)
         except LLMError as exc:
             notice = f"{exc} The answer below was composed from the passages instead."
             return selection.draft, replace(base, answerer="extractive"), notice
@@ -291,7 +318,7 @@ class Assistant:
     ) -> Answer:
         """An answer under a filter that the reports the filter leaves out answer better (or
         at all): say so and name them, instead of quoting what the filtered reports say."""
-        everywhere = self._answer(q, standalone, None, use_llm=False)
+        everywhere = returned(self._answer(q, standalone, None, use_llm=False))
         if everywhere.refused or not everywhere.citations:
             return refused
         hidden = {
