@@ -22,6 +22,7 @@ from eval.questions import load_questions
 from index.types import SearchFilters
 from tests.web_helpers import Listener, free_port, serving
 from ui import render
+from ui.briefing import briefing_markdown
 from ui.feedback import FeedbackStore, export_jsonl
 from ui.settings import UISettings
 from ui.web import ChatPage, FilterError, Turn, build_app, make_filters, messages, serve
@@ -76,7 +77,7 @@ def test_hostile_report_text_is_escaped_everywhere() -> None:
         assert "<script" not in page and "<img" not in page
         assert "&lt;script&gt;" in page
         assert 'onerror="' not in page  # the quote is escaped, so no attribute can start
-    note = render.briefing_markdown(a, HOSTILE, "2026-01-01")
+    note = briefing_markdown(a, HOSTILE, "2026-01-01", lang="en")
     assert re.search(r"(?<!\\)<", note) is None and "\\<script\\>" in note  # every < escaped
 
 
@@ -144,8 +145,8 @@ def test_bullet_sentences_become_a_list_and_a_briefing_note_lists_sources() -> N
     chat = render.answer_html(a, 0)
     assert "<ul><li>Casestudies" in chat and chat.count("<li>") == 2
     assert render.answer_html(a, 0, upto=1).count("lg-cite") == 1  # progressive display
-    note = render.briefing_markdown(a, "all indexed reports", "2026-01-01 10:00")
-    assert "# Briefing note: Welke methoden?" in note and "- Casestudies [1]" in note
+    note = briefing_markdown(a, "alle rapporten", "2026-01-01 10:00", lang="nl")
+    assert "# Briefingnotitie: Welke methoden?" in note and "- Casestudies [1]" in note
     assert "[1] **Monitor** — HCSS, 2022-01, 1. Inleiding › Methodologie, p. 12" in note
     assert "> Methoden:" in note
 
@@ -261,7 +262,7 @@ def test_an_unexpected_error_is_logged_and_shown_readably(
     class Broken:
         settings = assistant.settings
 
-        def ask(self, *args: object, **kwargs: object) -> Answer:
+        def ask_stream(self, *args: object, **kwargs: object) -> Answer:
             raise RuntimeError("FAISS exploded")
 
     page = ChatPage(Broken(), UISettings(), None, None)  # type: ignore[arg-type]
@@ -449,7 +450,10 @@ def test_chat_page_in_a_browser(web_server: dict, browser, browser_downloads: Pa
     d.find_element(css, "#lg-download").click()
     WebDriverWait(d, 30).until(lambda d: list(browser_downloads.glob("*.md")))
     note = next(browser_downloads.glob("*.md")).read_text(encoding="utf-8")
-    assert note.startswith("# Briefing note: Met welke onderzoeksmethoden") and "## Sources" in note
+    # framed in the question's language (Dutch), whatever the interface's
+    assert (
+        note.startswith("# Briefingnotitie: Met welke onderzoeksmethoden") and "## Bronnen" in note
+    )
     assert HCSS_TITLE in note
     d.execute_script(  # headless Chromium has no clipboard to read back: catch what is copied
         "window.copied = null; navigator.clipboard.writeText = async (t) => { window.copied = t; };"

@@ -6,7 +6,12 @@ briefing note; everything the page shows comes escaped from ``ui.render``.
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
+
+from ui.i18n import texts
+from ui.web_text import TEXT
 
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
 """Local fonts only: the page must work on networks that cannot reach a font service."""
@@ -31,18 +36,25 @@ def theme() -> gr.themes.Base:
         button_primary_text_color="#ffffff",
         block_border_width="1px",
         block_shadow="none",
+        # WCAG AA: every text at least 4.5:1 against its background
+        body_text_color="#0f172a",
+        body_text_color_subdued="#475569",
+        block_info_text_color="#475569",
+        input_placeholder_color="#5b6573",
+        block_label_text_color="#334155",
     )
 
 
-PLACEHOLDER = (
-    "<div style='text-align:center;color:#64748b;max-width:34em;margin:auto'>"
-    "<p style='font-size:1.05rem;color:#1f3a5f'><strong>Ask a question about the indexed "
-    "reports</strong></p><p>Answers quote the reports sentence by sentence. Each sentence "
-    "carries a numbered citation: click it to see the passage, with the supporting text "
-    "highlighted, in the Sources panel.</p><p>Dutch or English; follow-up questions are "
-    "understood in context.</p></div>"
-)
-"""What the empty chat shows."""
+def placeholder(lang: str) -> str:
+    """What the empty chat shows above its example questions, in ``lang``."""
+    words = texts(TEXT, lang)
+    return (
+        "<div class='lg-empty-chat'>"
+        f"<p class='lg-empty-head'><strong>{html.escape(words['empty_head'])}</strong></p>"
+        f"<p>{html.escape(words['empty_body'])} {html.escape(words['empty_lang'])}</p>"
+        f"<p class='lg-examples-head'>{html.escape(words['examples'])}</p></div>"
+    )
+
 
 CSS = """
 .gradio-container { max-width: 1480px !important; }
@@ -104,39 +116,135 @@ a.lg-cite:hover { text-decoration: underline !important; }
 #lg-scope { font-size: .82rem; color: #475569; }
 #lg-rate-status { font-size: .85rem; color: #166534; min-height: 1.2em; }
 #lg-copy.lg-copied::after { content: " ✓"; }
-footer { opacity: .6; }
+/* Gradio's own footer speaks the browser's language, not the page's: hidden. */
+footer { display: none !important; }
+#lg-top { align-items: center; }
+#lg-language { flex-grow: 0 !important; }
+#lg-language .wrap { flex-wrap: nowrap; gap: 4px; }
+#lg-language label { padding: 4px 10px; }
+.lg-empty-chat { text-align: center; color: #334155; max-width: 34em; margin: auto; }
+.lg-empty-chat .lg-empty-head { font-size: 1.05rem; color: #1f3a5f; }
+.lg-examples-head { margin-top: 1em; font-weight: 600; }
+.lg-answer-head { display: flex; gap: .6em; align-items: baseline; margin-bottom: .25em;
+  font-size: .78rem; color: #475569; }
+.lg-answer-no { font-weight: 700; text-transform: uppercase; letter-spacing: .05em; }
+.lg-shown { color: #1d4ed8; font-weight: 600; }
+.lg-turn.lg-selected { box-shadow: inset 3px 0 0 #1d4ed8; padding-left: 8px; }
+button.lg-copy-answer { margin-left: auto; border: 1px solid #cbd5e1; background: #fff;
+  color: #1f3a5f; border-radius: 3px; padding: 1px 8px; font-size: .78rem; cursor: pointer; }
+button.lg-copy-answer.lg-copied::after { content: " ✓"; }
+.lg-draft { color: #334155; white-space: pre-wrap; }
+.lg-fn { font-size: .72em; color: #475569; vertical-align: super; line-height: 0;
+  font-family: ui-sans-serif, system-ui, sans-serif; }
+.lg-fn-line { display: block; font-size: .8rem; color: #475569;
+  font-family: ui-sans-serif, system-ui, sans-serif; }
+.lg-open-line { margin: 6px 0 0 0; }
+.lg-card a.lg-open { display: inline-block; margin-top: 6px; font-size: .85rem;
+  color: #1d4ed8; }
+#lg-back { position: fixed; right: 12px; bottom: 16px; z-index: 50; display: none;
+  background: #1f3a5f; color: #fff; border: 0; border-radius: 4px; padding: 10px 14px;
+  font-size: .95rem; box-shadow: 0 2px 8px rgba(0,0,0,.25); }
+#lg-back.lg-visible { display: block; }
+a:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible,
+[tabindex]:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+#lg-rating { margin-bottom: 8px; }
+/* The scope sidebar's toggle: a full-size target, inside the screen. */
+.sidebar .toggle-button { min-width: 44px; min-height: 44px; }
+/* Phones and narrow windows: one column; the chat only as tall as its content needs. */
+@media (max-width: 820px) {
+  #lg-top { flex-wrap: wrap !important; padding-left: 48px; }
+  #lg-top > div { min-width: 0 !important; }
+  #lg-header { flex: 1 1 100% !important; }
+  #lg-language { margin-top: 4px; }
+  #lg-main { flex-direction: column !important; }
+  #lg-main > div { min-width: 0 !important; width: 100% !important; }
+  #lg-chat { height: auto !important; min-height: 220px !important; max-height: 62vh; }
+  #lg-sources-box { max-height: none; min-height: 0; overflow-y: visible !important; }
+  #lg-header .lg-tagline { display: none; }
+  #lg-header .lg-stats { float: none; display: block; margin-top: 0; }
+  .gradio-container { padding: 0 6px !important; }
+  #lg-sources-bar { flex-wrap: wrap; }
+}
 """
 
 HEAD = """
 <script>
 (() => {
-  const flash = (el) => {
-    // Scroll the source panel only, not the page around it.
-    const box = el.closest("#lg-sources-box");
-    if (box) {
-      const head = box.querySelector(".lg-sources-head");
-      const top = el.getBoundingClientRect().top - box.getBoundingClientRect().top;
-      const offset = (head ? head.offsetHeight : 0) + 10;
-      box.scrollTo({ top: box.scrollTop + top - offset, behavior: "smooth" });
-    } else {
-      el.scrollIntoView({ behavior: "smooth", block: "nearest" });
-    }
-    el.classList.add("lg-flash");
-    setTimeout(() => el.classList.remove("lg-flash"), 1600);
+  const narrow = () => window.matchMedia("(max-width: 820px)").matches;
+  const words = {
+    en: { back: "↑ Back to the answer", copied: "Copied" },
+    nl: { back: "↑ Terug naar het antwoord", copied: "Gekopieerd" },
   };
-  // [n] markers: show the card (the panel may first switch to that answer's sources).
+  const say = (key) => (words[document.documentElement.lang] || words.en)[key];
+  let origin = null;  // the [n] a reader came from, to go back to on a phone
+  const back = () => {
+    let button = document.getElementById("lg-back");
+    if (!button) {
+      button = document.createElement("button");
+      button.id = "lg-back";
+      button.type = "button";
+      button.addEventListener("click", () => {
+        if (origin) {
+          origin.scrollIntoView({ behavior: "smooth", block: "center" });
+          origin.focus({ preventScroll: true });
+        }
+        button.classList.remove("lg-visible");
+      });
+      document.body.appendChild(button);
+    }
+    button.textContent = say("back");
+    return button;
+  };
+  const flash = (card) => {
+    const hit = card.querySelector("mark") || card;
+    const box = card.closest("#lg-sources-box");
+    const scrolls = box && box.scrollHeight > box.clientHeight + 2 && !narrow();
+    if (scrolls) {
+      // Scroll the source panel only, not the page around it, to the highlighted sentence.
+      const head = box.querySelector(".lg-sources-head");
+      const offset = (head ? head.offsetHeight : 0) + 10;
+      const top = hit.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      const cardTop = card.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      const goal = hit === card || top - cardTop < box.clientHeight / 2 ? cardTop : top - 40;
+      box.scrollTo({ top: box.scrollTop + goal - offset, behavior: "smooth" });
+    } else {
+      hit.scrollIntoView({ behavior: "smooth", block: "center" });
+      if (narrow()) back().classList.add("lg-visible");
+    }
+    card.classList.add("lg-flash");
+    setTimeout(() => card.classList.remove("lg-flash"), 1600);
+  };
   document.addEventListener("click", (event) => {
-    const link = event.target instanceof Element ? event.target.closest("a.lg-cite") : null;
-    if (!link) return;
-    event.preventDefault();
-    const id = (link.getAttribute("href") || "").slice(1);
-    let tries = 0;
-    const find = () => {
-      const el = document.getElementById(id);
-      if (el) flash(el);
-      else if (tries++ < 50) setTimeout(find, 100);
-    };
-    find();
+    const target = event.target instanceof Element ? event.target : null;
+    // [n] markers: show the card (the panel may first switch to that answer's sources).
+    const link = target ? target.closest("a.lg-cite") : null;
+    if (link) {
+      event.preventDefault();
+      origin = link;
+      const id = (link.getAttribute("href") || "").slice(1);
+      let tries = 0;
+      const find = () => {
+        const el = document.getElementById(id);
+        if (el) flash(el);
+        else if (tries++ < 50) setTimeout(find, 100);
+      };
+      find();
+      return;
+    }
+    // Each answer's own copy button: its text with the citation numbers.
+    const copy = target ? target.closest("button.lg-copy-answer") : null;
+    if (copy) {
+      event.preventDefault();
+      event.stopPropagation();
+      const answer = copy.closest(".lg-turn")?.querySelector(".lg-answer");
+      const text = answer ? answer.innerText.trim() : "";
+      const done = () => {
+        copy.classList.add("lg-copied");
+        copy.setAttribute("aria-label", say("copied"));
+        setTimeout(() => copy.classList.remove("lg-copied"), 1500);
+      };
+      navigator.clipboard.writeText(text).then(done, done);
+    }
   }, true);
   // A new answer's sources start at the top of the panel, not where the last ones were left.
   const watch = () => {
@@ -152,6 +260,24 @@ HEAD = """
     }).observe(box, { childList: true, subtree: true, characterData: true });
   };
   watch();
+  // <html lang> follows the interface language, which the title bar carries.
+  const syncLang = () => {
+    const mark = document.querySelector("#lg-header [data-lang]");
+    const lang = mark ? mark.getAttribute("data-lang") : "";
+    if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
+  };
+  new MutationObserver(syncLang).observe(document.documentElement, {
+    childList: true, subtree: true,
+  });
+  // On a phone the scope sidebar starts closed: the chat is what one comes for.
+  const closeSidebar = (tries) => {
+    const toggle = document.querySelector(".sidebar.open .toggle-button");
+    if (toggle) toggle.click();
+    else if (tries > 0) setTimeout(() => closeSidebar(tries - 1), 100);
+  };
+  const start = () => { if (narrow()) closeSidebar(100); };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
 </script>
 """

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ui.cli import app, load_settings
+from ui.conversations import ConversationError, ConversationStore
 from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
 from ui.live import LiveAssistant, reloader
 from ui.settings import Settings
@@ -66,12 +68,34 @@ def serve_command(
     except FeedbackError as exc:
         typer.echo(f"error: {exc}; set LEGATUS_UI__FEEDBACK_DB to a writable file", err=True)
         raise typer.Exit(2) from exc
+    try:
+        conversations = ConversationStore(conversations_path(settings))
+    except ConversationError as exc:
+        typer.echo(f"error: {exc}; set LEGATUS_UI__CONVERSATIONS_DB to a writable file", err=True)
+        raise typer.Exit(2) from exc
 
     from ui.web import build_app, serve
 
-    typer.echo(f"Legatus chat page on http://{ui.host}:{ui.port} (feedback in {store.path})")
+    # Everything a first question needs (the model, the index, the example questions) is
+    # loaded before the address is printed: the page answers at once when it says it is there.
+    typer.echo("loading the embedding model and the index …", err=True)
+    started = time.perf_counter()
+    app = build_app(live, ui, store=store, conversations=conversations)
+    serve(app, ui, prevent_thread_lock=True)
+    typer.echo(
+        f"Legatus chat page on http://{ui.host}:{ui.port} (ready in "
+        f"{time.perf_counter() - started:.1f} s; feedback in {store.path}, conversations in "
+        f"{conversations.path})"
+    )
     live.start()
-    serve(build_app(live, ui, store=store), ui)
+    app.block_thread()
+
+
+def conversations_path(settings: Settings) -> Path:
+    """Saved conversations: as configured, else ``conversations.sqlite3`` beside the feedback."""
+    return settings.ui.conversations_db or feedback_path(settings).with_name(
+        "conversations.sqlite3"
+    )
 
 
 feedback_app = typer.Typer(help="Readers' ratings of answers.", no_args_is_help=True)

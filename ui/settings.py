@@ -33,6 +33,11 @@ class UISettings(BaseModel):
     feedback_db: Path | None = Field(
         None, description="SQLite file of 👍/👎 feedback; default: feedback.sqlite3 by the index."
     )
+    conversations_db: Path | None = Field(
+        None,
+        description="SQLite file of saved conversations; default: conversations.sqlite3 beside "
+        "the feedback file.",
+    )
     concurrency: int = Field(2, ge=1, le=32, description="Answers computed at the same time.")
     queue_size: int = Field(
         64, ge=1, le=10000, description="Questions that may wait; beyond, users are asked to retry."
