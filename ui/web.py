@@ -11,18 +11,15 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from gradio.components.chatbot import ExampleMessage
 
 from assistant.pipeline import Assistant
 from index.types import IndexManifest
 from ui import assets, render
+from ui import web_parts as parts
 from ui.conversations import ConversationStore
-from ui.examples import example_questions
 from ui.feedback import FeedbackStore
 from ui.filters import FilterError, make_filters, publisher_choices
 from ui.i18n import LANGS, NAMES, from_accept_language, is_lang
@@ -34,87 +31,6 @@ from ui.security import edge_middleware
 from ui.settings import UISettings
 
 __all__ = ["ChatPage", "FilterError", "Turn", "build_app", "make_filters", "messages", "serve"]
-
-
-def _report_choices(manifest: IndexManifest | None) -> list[tuple[str, str]]:
-    """The report filter's (title, id) choices, by title."""
-    docs = manifest.documents.values() if manifest else ()
-    return sorted((e.title, e.doc_id) for e in docs)
-
-
-class Examples:
-    """Example questions per interface language, drawn from the index's sections once per index."""
-
-    def __init__(self, page: ChatPage, n: int = 4) -> None:
-        self.page, self.n = page, n
-        self._made: dict[tuple[int, str], list[str]] = {}
-
-    def __call__(self, lang: str) -> list[ExampleMessage]:
-        assistant = self.page.assistant
-        key = (id(assistant), lang)
-        if key not in self._made:
-            self._made = {k: v for k, v in self._made.items() if k[0] == id(assistant)}
-            self._made[key] = example_questions(assistant, lang, self.n)
-        return [ExampleMessage(text=q) for q in self._made[key]]
-
-
-@dataclass
-class Widgets:
-    """The components whose texts follow the interface language."""
-
-    language: gr.Radio
-    f_reports: gr.Dropdown
-    f_publishers: gr.Dropdown
-    f_from: gr.Textbox
-    f_to: gr.Textbox
-    reset: gr.Button
-    delete: gr.Button
-    new: gr.Button
-    question: gr.Textbox
-    ask: gr.Button
-    stop: gr.Button
-    regenerate: gr.Button
-    download_md: gr.DownloadButton
-    download_docx: gr.DownloadButton
-    copy: gr.Button
-    comment: gr.Textbox
-    up: gr.Button
-    down: gr.Button
-    headings: list[gr.Markdown]
-
-
-def relabel(w: Widgets, lang: str) -> list[Any]:
-    """Updates that put every label of ``w`` in ``lang`` (in the order of ``labelled(w)``)."""
-    x = t(lang)
-    return [
-        gr.Radio(label=x["language"]),
-        gr.Dropdown(label=x["reports"], info=x["reports_info"]),
-        gr.Dropdown(label=x["publishers"], info=x["publishers_info"]),
-        gr.Textbox(label=x["date_from"]),
-        gr.Textbox(label=x["date_to"]),
-        gr.Button(x["clear_filters"]),
-        gr.Button(x["delete"]),
-        gr.Button(x["new"]),
-        gr.Textbox(label=x["question"], placeholder=x["question_placeholder"]),
-        gr.Button(x["ask"]),
-        gr.Button(x["stop"]),
-        gr.Button(x["regenerate"]),
-        gr.DownloadButton(x["download_md"]),
-        gr.DownloadButton(x["download_docx"]),
-        gr.Button(x["copy_note"]),
-        gr.Textbox(label=x["comment"], placeholder=x["comment_placeholder"]),
-        gr.Button(x["useful"]),
-        gr.Button(x["not_useful"]),
-        *(gr.Markdown(x[key]) for key in ("scope", "indexed", "sources")),
-    ]
-
-
-def labelled(w: Widgets) -> list[Any]:
-    return [
-        w.language, w.f_reports, w.f_publishers, w.f_from, w.f_to, w.reset, w.delete, w.new,
-        w.question, w.ask, w.stop, w.regenerate, w.download_md, w.download_docx, w.copy,
-        w.comment, w.up, w.down, *w.headings,
-    ]  # fmt: skip
 
 
 def build_app(
@@ -136,7 +52,7 @@ def build_app(
         conversations: where conversations are saved; None: they last as long as the page.
     """
     page = ChatPage(assistant, settings, manifest, store, conversations)
-    examples = Examples(page)
+    examples = parts.Examples(page)
     for code in LANGS:  # drawn (and checked by answering them) before the page is up
         examples(code)
     x = t("en")
@@ -154,7 +70,7 @@ def build_app(
         saved_lang = gr.BrowserState("", storage_key="legatus-language")
         saved_conv = gr.BrowserState("", storage_key="legatus-conversation")
         with gr.Row(elem_id="lg-top", equal_height=True):
-            header = gr.HTML(_header(page, "en"), elem_id="lg-header")
+            header = gr.HTML(parts.header(page, "en"), elem_id="lg-header")
             language = gr.Radio(
                 [(NAMES[code], code) for code in LANGS], value="en", label=x["language"],
                 show_label=False, elem_id="lg-language", scale=0, min_width=250,
@@ -165,7 +81,7 @@ def build_app(
             delete = gr.Button(x["delete"], size="sm", variant="secondary", elem_id="lg-delete")
             h_scope = gr.Markdown(x["scope"], elem_classes="lg-section")
             f_reports = gr.Dropdown(
-                _report_choices(page.manifest), multiselect=True, label=x["reports"],
+                parts.report_choices(page.manifest), multiselect=True, label=x["reports"],
                 elem_id="lg-f-reports", info=x["reports_info"],
             )  # fmt: skip
             f_publishers = gr.Dropdown(
@@ -241,7 +157,7 @@ def build_app(
                 # The note's text, for the copy button (the downloads hold it as files).
                 note = gr.Textbox(visible=False)
 
-        w = Widgets(
+        w = parts.Widgets(
             language, f_reports, f_publishers, f_from, f_to, reset, delete, new, question, ask,
             stop, regenerate, download_md, download_docx, copy, comment, up, down,
             [h_scope, h_indexed, h_sources],
@@ -260,33 +176,33 @@ def build_app(
         )  # fmt: skip
         stop.click(None, None, None, cancels=[asking, again], api_visibility="private")
         chat.example_select(
-            _example, None, [question], api_visibility="private", queue=False
+            parts.example, None, [question], api_visibility="private", queue=False
         ).then(
             page.respond, [question, turns, *filters, *state], answer_out,
             api_visibility="private", show_progress="hidden", concurrency_id="answer",
         )  # fmt: skip
         for done in (asking, again):
-            done.then(_remember, [conv], [saved_conv], api_visibility="private", queue=False)
-            done.then(_copy_state, [note], [copy], api_visibility="private", queue=False)
+            done.then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
+            done.then(parts.copy_state, [note], [copy], api_visibility="private", queue=False)
         chat.select(
             page.select, [turns, lang], [chat, current, *panel_out, comment],
             api_visibility="private", concurrency_limit=None, show_progress="hidden",
-        ).then(_copy_state, [note], [copy], api_visibility="private", queue=False)  # fmt: skip
+        ).then(parts.copy_state, [note], [copy], api_visibility="private", queue=False)  # fmt: skip
         for button, rating in ((up, "up"), (down, "down")):
             button.click(
-                _rater(page, rating), [comment, turns, current, lang], [rate_status, comment],
+                parts.rater(page, rating), [comment, turns, current, lang], [rate_status, comment],
                 api_visibility="private", concurrency_limit=None,
             )  # fmt: skip
         copy.click(None, [note], None, js=assets.COPY_JS, api_visibility="private")
         opened = [chat, turns, current, *panel_out, comment, conv]
         history.select(
-            _opener(page),
+            parts.opener(page),
             [owner, lang],
             opened,
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
-        ).then(_remember, [conv], [saved_conv], api_visibility="private", queue=False)
+        ).then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
         for event, handler in (
             (delete.click, page.delete),
             (new.click, page.clear),
@@ -300,27 +216,28 @@ def build_app(
                 api_visibility="private",
                 concurrency_limit=None,
                 show_progress="hidden",
-            ).then(_remember, [conv], [saved_conv], api_visibility="private", queue=False)
+            ).then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
         gr.on(
-            [f_reports.change, f_publishers.change, f_from.change, f_to.change], lambda *v: _scope_line(page, *v), [*filters, lang],
+            [f_reports.change, f_publishers.change, f_from.change, f_to.change],
+            lambda *v: parts.scope_line(page, *v), [*filters, lang],
             [scope], api_visibility="private", concurrency_limit=None, show_progress="hidden",
             queue=False,
         )  # fmt: skip
         reset.click(lambda: ([], [], "", ""), None, filters, api_visibility="private",
                     queue=False)  # fmt: skip
-        view = [header, index_box, scope, chat, sources, *labelled(w)]
+        shown = [header, index_box, scope, chat, sources, *parts.labelled(w)]
 
         def switch(code: str, turns_: list[Turn], current_: int, *fs: Any) -> list[Any]:
-            return [code, *_view(page, w, code, turns_, current_, examples, *fs)]
+            return [code, *parts.view(page, w, code, turns_, current_, examples, *fs)]
 
         language.input(
             switch,
             [language, turns, current, *filters],
-            [lang, *view],
+            [lang, *shown],
             api_visibility="private",
             queue=False,
             show_progress="hidden",
-        ).then(_remember, [lang], [saved_lang], api_visibility="private", queue=False)
+        ).then(parts.remember, [lang], [saved_lang], api_visibility="private", queue=False)
 
         def start(who: str, chosen: str, resume: str, request: gr.Request) -> list[Any]:
             code = (
@@ -335,9 +252,9 @@ def build_app(
                 user = owner_key(None, kept) or ""
             opened_ = page.open(user, resume, code)
             turns_, current_ = opened_[1], opened_[2]
-            view_ = _view(page, w, code, turns_, current_, examples, None, None, "", "")
+            view_ = parts.view(page, w, code, turns_, current_, examples, None, None, "", "")
             choices = (
-                gr.Dropdown(choices=_report_choices(page.manifest)),
+                gr.Dropdown(choices=parts.report_choices(page.manifest)),
                 gr.Dropdown(choices=publisher_choices(page.manifest)),
             )
             return [
@@ -349,88 +266,12 @@ def build_app(
         app.load(
             start,
             [browser_id, saved_lang, saved_conv],
-            [*starting, *view],
+            [*starting, *shown],
             api_visibility="private",
             show_progress="hidden",
             concurrency_limit=None,
-        ).then(_copy_state, [note], [copy], api_visibility="private", queue=False)
+        ).then(parts.copy_state, [note], [copy], api_visibility="private", queue=False)
     return app
-
-
-def _view(
-    page: ChatPage,
-    w: Widgets,
-    lang: str,
-    turns: list[Turn],
-    current: int,
-    examples: Examples,
-    *filter_values: Any,
-) -> list[Any]:
-    """Header, index, scope line, chat, sources and every label, in ``lang``."""
-    words = t(lang)
-    shown_messages: Any = messages(turns, lang=lang, selected=current)
-    chat = gr.Chatbot(
-        shown_messages,
-        placeholder=assets.placeholder(lang),
-        examples=examples(lang),
-        label=words["title"],
-    )
-    turn = turns[current] if 0 <= current < len(turns) else None
-    shown = turn.answer if turn else None
-    scope = render.scope_text(turn.filters, page.titles, lang=lang) if turn else ""
-    return [
-        _header(page, lang),
-        render.index_html(page.manifest, lang=lang),
-        _scope_line(page, *filter_values, lang),
-        chat,
-        render.sources_html(shown, current, scope, lang=lang),
-        *relabel(w, lang),
-    ]
-
-
-def _header(page: ChatPage, lang: str) -> str:
-    """The title bar; its ``data-lang`` is what the page's script copies to ``<html lang>``."""
-    return f'<div data-lang="{lang}">{render.header_html(page.manifest, lang=lang)}</div>'
-
-
-def _example(event: gr.SelectData) -> str:
-    value = event.value
-    return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
-
-
-def _remember(value: str) -> str:
-    return value
-
-
-def _copy_state(note: str) -> Any:
-    return gr.Button(interactive=bool(note))
-
-
-def _rater(page: ChatPage, rating: str) -> Callable[..., tuple[str, Any]]:
-    def rate(comment: str, turns: list[Turn], current: int, lang: str) -> tuple[str, Any]:
-        return page.rate(rating, comment, turns, current, lang)  # type: ignore[arg-type]
-
-    return rate
-
-
-def _opener(page: ChatPage) -> Callable[..., tuple[Any, ...]]:
-    def open_(owner: str, lang: str, event: gr.SelectData) -> tuple[Any, ...]:
-        value = event.value
-        conv = value[1] if isinstance(value, list | tuple) else str(value or "")
-        return page.open(owner, conv, lang)
-
-    return open_
-
-
-def _scope_line(page: ChatPage, *values: Any) -> str:
-    *fields, lang = values
-    words = t(lang)
-    try:
-        filters = make_filters(*fields)
-    except FilterError as exc:
-        return render.scope_html(f"⚠ {exc}")
-    scope = render.scope_text(filters, page.titles, lang=lang)
-    return render.scope_html(words["searching"].format(scope=scope))
 
 
 def serve(app: gr.Blocks, settings: UISettings, *, prevent_thread_lock: bool = False) -> None:
