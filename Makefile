@@ -84,12 +84,30 @@ $(VENV)/.local-llm: $(VENV)/.installed pyproject.toml
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
 
-# Headless Chromium and its driver for the browser test of the chat page (tests/test_web.py);
-# the emoji font only makes the test's screenshots show 👍/👎.
+# Headless Chromium and its driver for the browser tests of the chat page (tests/test_web.py,
+# tests/test_accessibility.py); the emoji font only makes the screenshots show 👍/👎.
+# axe-core (pinned; it has no dependencies) is installed once into the cache, outside the
+# checkout's tracked files; the accessibility test reads the path from LEGATUS_AXE_JS, or
+# finds it at the same default place when pytest is run by hand.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+AXE_CORE_VERSION := 4.14.1
+AXE_DIR := $(LEGATUS_CACHE)/npm
+export LEGATUS_AXE_JS ?= $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
 browser:
 	@if [ ! -x /usr/bin/chromedriver ]; then \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
 			chromium chromium-driver fonts-noto-color-emoji; \
+	fi
+	@if ! command -v npm >/dev/null; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs npm; \
+	fi
+	@installed=$$(node -p "require('$(AXE_DIR)/node_modules/axe-core/package.json').version" \
+		2>/dev/null); \
+	if [ "$$installed" = "$(AXE_CORE_VERSION)" ]; then \
+		echo "axe-core $(AXE_CORE_VERSION): using the copy in $(AXE_DIR)"; \
+	else \
+		echo "installing axe-core $(AXE_CORE_VERSION) into $(AXE_DIR)"; \
+		mkdir -p $(AXE_DIR) && npm install --prefix $(AXE_DIR) --no-save --ignore-scripts \
+			--no-audit --no-fund --loglevel=error axe-core@$(AXE_CORE_VERSION); \
 	fi

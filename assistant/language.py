@@ -7,7 +7,7 @@ from index.lexical import guess_language
 PHRASES: dict[str, dict[str, str]] = {
     "nl": {
         "refusal": "De rapporten in de index beantwoorden deze vraag niet.",
-        "closest": "De passages die er het dichtst bij komen staan hieronder.",
+        "closest": "De passages die er het dichtst bij komen staan bij de bronnen.",
         "quoted": "",
         "empty": "Stel een vraag over de rapporten.",
         "too_long": "De vraag is te lang ({n} tekens; maximaal {limit}). Maak hem korter.",
@@ -20,7 +20,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "en": {
         "refusal": "The reports in the index do not answer this question.",
-        "closest": "The closest passages are listed below.",
+        "closest": "The closest passages are listed with the sources.",
         "quoted": "The reports say (quoted in their original language):",
         "empty": "Ask a question about the reports.",
         "too_long": "The question is too long ({n} characters; at most {limit}). Shorten it.",

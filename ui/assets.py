@@ -62,7 +62,7 @@ CSS = """
 #lg-header .lg-brand { font-family: Georgia, Cambria, serif; font-size: 1.65rem; color: #1f3a5f;
   font-weight: 600; letter-spacing: .01em; }
 #lg-header .lg-tagline { color: #475569; font-size: .95rem; margin-left: .75rem; }
-#lg-header .lg-stats { float: right; color: #64748b; font-size: .85rem; margin-top: .6rem; }
+#lg-header .lg-stats { float: right; color: #475569; font-size: .85rem; margin-top: .6rem; }
 .lg-answer p, .lg-answer ul { margin: 0 0 .45em 0; line-height: 1.55; }
 .lg-answer ul { padding-left: 1.3em; }
 .lg-answer .lg-lead { color: #475569; font-style: italic; }
@@ -71,7 +71,7 @@ CSS = """
   padding: .35em .6em; font-size: .9em; }
 .lg-answer.lg-error p { color: #991b1b; }
 .lg-answer.lg-refused p { color: #334155; }
-.lg-pending { color: #64748b; font-style: italic; }
+.lg-pending { color: #475569; font-style: italic; }
 .lg-spinner { display: inline-block; width: .8em; height: .8em; margin-right: .5em;
   border: 2px solid #cbd5e1; border-top-color: #1f3a5f; border-radius: 50%;
   animation: lg-spin .8s linear infinite; vertical-align: -0.05em; }
@@ -80,7 +80,7 @@ a.lg-cite { font-size: .78em; font-weight: 600; vertical-align: super; line-heig
   color: #1d4ed8 !important; text-decoration: none !important; margin-left: 1px; cursor: pointer; }
 a.lg-cite:hover { text-decoration: underline !important; }
 .lg-question { white-space: pre-wrap; }
-.lg-muted { color: #94a3b8; font-style: italic; }
+.lg-muted { color: #475569; font-style: italic; }
 #lg-sources-bar { align-items: center; }
 #lg-sources-bar .lg-section { margin: 0 !important; }
 #lg-sources-box { max-height: calc(100vh - 320px); min-height: 360px;
@@ -88,10 +88,10 @@ a.lg-cite:hover { text-decoration: underline !important; }
 .lg-sources-head { position: sticky; top: 0; z-index: 1; background: #fff;
   padding: 2px 0 8px 0; margin-bottom: 6px; border-bottom: 1px solid #e2e8f0; }
 .lg-sources-head .lg-label { display: block; text-transform: uppercase; letter-spacing: .06em;
-  font-size: .72rem; color: #64748b; font-weight: 600; }
+  font-size: .72rem; color: #475569; font-weight: 600; }
 .lg-sources-head .lg-q { display: block; font-weight: 600; color: #0f172a; margin-top: 2px; }
-.lg-sources-head .lg-scope { display: block; font-size: .8rem; color: #64748b; margin-top: 2px; }
-.lg-empty p { color: #64748b; font-size: .92rem; }
+.lg-sources-head .lg-scope { display: block; font-size: .8rem; color: #475569; margin-top: 2px; }
+.lg-empty p { color: #475569; font-size: .92rem; }
 .lg-card { border: 1px solid #dbe1e8; border-left: 3px solid #1f3a5f; background: #fff;
   border-radius: 3px; padding: 9px 12px; margin: 0 0 10px 0; transition: box-shadow .3s; }
 .lg-card.lg-uncited { border-left-color: #cbd5e1; }
@@ -99,7 +99,7 @@ a.lg-cite:hover { text-decoration: underline !important; }
 .lg-card header { display: flex; gap: .5em; align-items: baseline; }
 .lg-card .lg-n { font-weight: 700; color: #1d4ed8; }
 .lg-card .lg-title { font-family: Georgia, Cambria, serif; font-weight: 600; color: #0f172a; }
-.lg-card .lg-meta, .lg-index .lg-meta { display: block; font-size: .8rem; color: #64748b;
+.lg-card .lg-meta, .lg-index .lg-meta { display: block; font-size: .8rem; color: #475569;
   margin-top: 2px; }
 .lg-card .lg-where { font-size: .82rem; color: #334155; margin-top: 1px; }
 .lg-card .lg-text { margin: 7px 0 0 0; padding: 0 0 0 10px; border-left: 2px solid #e2e8f0;
@@ -112,7 +112,7 @@ a.lg-cite:hover { text-decoration: underline !important; }
 .lg-index li { padding: 6px 0; border-bottom: 1px solid #e2e8f0; font-size: .88rem; }
 .lg-index .lg-title { font-family: Georgia, Cambria, serif; font-weight: 600; color: #0f172a; }
 .lg-section { text-transform: uppercase; letter-spacing: .06em; font-size: .72rem !important;
-  color: #64748b !important; font-weight: 600; margin: 10px 0 2px 0 !important; }
+  color: #475569 !important; font-weight: 600; margin: 10px 0 2px 0 !important; }
 #lg-scope { font-size: .82rem; color: #475569; }
 #lg-rate-status { font-size: .85rem; color: #166534; min-height: 1.2em; }
 #lg-copy.lg-copied::after { content: " ✓"; }
@@ -265,6 +265,13 @@ HEAD = """
     const mark = document.querySelector("#lg-header [data-lang]");
     const lang = mark ? mark.getAttribute("data-lang") : "";
     if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
+    // Gradio marks the chat's example questions role="list" but fills it with buttons, which a
+    // list may not hold (axe: aria-required-children); they are a group of choices.
+    for (const el of document.querySelectorAll("#lg-chat .examples[role='list']")) {
+      el.setAttribute("role", "group");
+      const head = document.querySelector("#lg-chat .lg-examples-head");
+      if (head) el.setAttribute("aria-label", head.textContent.trim());
+    }
   };
   new MutationObserver(syncLang).observe(document.documentElement, {
     childList: true, subtree: true,

@@ -195,9 +195,9 @@ def build_app(
             )  # fmt: skip
         copy.click(None, [note], None, js=assets.COPY_JS, api_visibility="private")
         opened = [chat, turns, current, *panel_out, comment, conv]
-        history.select(
-            parts.opener(page),
-            [owner, lang],
+        history.input(
+            page.open,
+            [owner, history, lang],
             opened,
             api_visibility="private",
             concurrency_limit=None,

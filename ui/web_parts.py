@@ -155,15 +155,6 @@ def rater(page: ChatPage, rating: str) -> Callable[..., tuple[str, Any]]:
     return rate
 
 
-def opener(page: ChatPage) -> Callable[..., tuple[Any, ...]]:
-    def open_(owner: str, lang: str, event: gr.SelectData) -> tuple[Any, ...]:
-        value = event.value
-        conv = value[1] if isinstance(value, list | tuple) else str(value or "")
-        return page.open(owner, conv, lang)
-
-    return open_
-
-
 def scope_line(page: ChatPage, *values: Any) -> str:
     *fields, lang = values
     words = t(lang)
