@@ -10,8 +10,9 @@ import re
 import docx
 import pytest
 
-from assistant.types import Answer, AnswerSentence, Citation, Passage
+from assistant.types import Answer, AnswerSentence, Citation
 from assistant.verify import render as render_sentences
+from tests.factories import passage
 from ui import briefing
 from ui.briefing import briefing_docx, briefing_markdown
 
@@ -19,16 +20,6 @@ HOSTILE = (
     '<script>alert("x")</script><img src=x onerror="alert(1)"> ![q](http://evil/x.png) '
     "[klik](http://evil/) <b>vet</b> <a href=x>a</a>"
 )
-
-
-def passage(n: int = 1, text: str = "Eerste zin. Tweede zin.", **kw: object) -> Passage:
-    fields: dict[str, object] = {
-        "chunk_id": f"c{n}", "doc_id": "hcss", "text": text, "title": "Monitor",
-        "section": "1. Inleiding › Methodologie", "score": 1.0, "rank": n,
-        "publisher": "HCSS", "date": "2022-01", "page": 12,
-    }  # fmt: skip
-    fields.update(kw)
-    return Passage(**fields)  # type: ignore[arg-type]
 
 
 def make_answer(
@@ -91,7 +82,7 @@ def test_markdown_note_has_title_answer_list_notice_and_one_blockquote_per_quote
     # one quote, one blockquote: each "> " line stands alone between blank lines
     blockquotes = re.findall(r"(?m)^> .*$", note)
     assert blockquotes == [  # a citation without quotes shows its passage
-        "> Methoden: • Casestudies", "> De **Monitor** is *breed*.", "> Eerste zin. Tweede zin.",
+        "> Methoden: • Casestudies", "> De **Monitor** is *breed*.", "> Eerste zin. Tweede zin over methoden.",
     ]  # fmt: skip
     assert "\n\n> Methoden: • Casestudies\n\n> De **Monitor**" in note
     # a section without a page says where it starts
@@ -147,7 +138,7 @@ def test_word_note_has_headings_quote_paragraphs_and_citations(methods: Answer) 
     assert ("List Bullet", "Deskresearch. [1]") in paragraphs
     assert ("Normal", "Let op: Het taalmodel antwoordde niet op tijd.") in paragraphs
     quotes = [text for style, text in paragraphs if style == "Quote"]
-    assert quotes == ["Methoden: • Casestudies", "De Monitor is breed.", "Eerste zin. Tweede zin."]
+    assert quotes == ["Methoden: • Casestudies", "De Monitor is breed.", "Eerste zin. Tweede zin over methoden."]
     sources = [text for _, text in paragraphs if text.startswith("[")]
     assert sources == [
         "[1] Monitor — HCSS, 2022-01, 1. Inleiding › Methodologie, p. 12",

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from assistant.types import Answer, AnswerSentence, Citation, Passage
 from eval.questions import load_questions
 from index.types import SearchFilters
+from tests.factories import passage
 from tests.web_helpers import Listener, free_port, serving
 from ui import render
 from ui.briefing import briefing_markdown
@@ -34,18 +35,6 @@ HCSS_TITLE = (
 )
 CLINGENDAEL_TITLE = "State of the Union 2026 – Expert Views"
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"> ${alert(2)} {{x}}'
-
-
-def passage(
-    n: int = 1, text: str = "Eerste zin. Tweede zin over methoden.", **kw: object
-) -> Passage:
-    fields: dict[str, object] = {
-        "chunk_id": f"c{n}", "doc_id": "hcss", "text": text, "title": "Monitor",
-        "section": "1. Inleiding › Methodologie", "score": 1.0, "rank": n,
-        "publisher": "HCSS", "date": "2022-01", "page": 12,
-    }  # fmt: skip
-    fields.update(kw)
-    return Passage(**fields)  # type: ignore[arg-type]
 
 
 def answer_with(p: Passage, quote: str, *others: Passage, question: str = "Welke?") -> Answer:
