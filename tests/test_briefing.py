@@ -82,8 +82,10 @@ def test_markdown_note_has_title_answer_list_notice_and_one_blockquote_per_quote
     # one quote, one blockquote: each "> " line stands alone between blank lines
     blockquotes = re.findall(r"(?m)^> .*$", note)
     assert blockquotes == [  # a citation without quotes shows its passage
-        "> Methoden: • Casestudies", "> De **Monitor** is *breed*.", "> Eerste zin. Tweede zin over methoden.",
-    ]  # fmt: skip
+        "> Methoden: • Casestudies",
+        "> De **Monitor** is *breed*.",
+        "> Eerste zin. Tweede zin over methoden.",
+    ]
     assert "\n\n> Methoden: • Casestudies\n\n> De **Monitor**" in note
     # a section without a page says where it starts
     assert "[2] **State of the Union** — Clingendael, 2022-01, Thema 3, sectie vanaf p. 16" in note
@@ -138,7 +140,11 @@ def test_word_note_has_headings_quote_paragraphs_and_citations(methods: Answer) 
     assert ("List Bullet", "Deskresearch. [1]") in paragraphs
     assert ("Normal", "Let op: Het taalmodel antwoordde niet op tijd.") in paragraphs
     quotes = [text for style, text in paragraphs if style == "Quote"]
-    assert quotes == ["Methoden: • Casestudies", "De Monitor is breed.", "Eerste zin. Tweede zin over methoden."]
+    assert quotes == [
+        "Methoden: • Casestudies",
+        "De Monitor is breed.",
+        "Eerste zin. Tweede zin over methoden.",
+    ]
     sources = [text for _, text in paragraphs if text.startswith("[")]
     assert sources == [
         "[1] Monitor — HCSS, 2022-01, 1. Inleiding › Methodologie, p. 12",
