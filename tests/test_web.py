@@ -508,3 +508,52 @@ def test_chat_page_in_a_browser(web_server: dict, browser, browser_downloads: Pa
     # The page works under its Content-Security-Policy: nothing it needs was refused.
     refused = [e["message"] for e in d.get_log("browser") if "Content Security" in e["message"]]
     assert refused == []
+
+
+def test_the_page_shows_an_llm_draft_as_it_streams_then_the_verified_answer(
+    assistant,  # type: ignore[no-untyped-def]
+) -> None:
+    # The stream is scripted (the real LLM stream is tested in tests/test_streaming.py); what
+    # is checked here is the page's part: each draft shown as it grows, escaped, then replaced.
+    from assistant.stream import DraftText, FinalAnswer
+
+    final = answer_with(passage(), "Eerste zin.")
+
+    class Streaming:
+        settings = assistant.settings
+
+        def ask_stream(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            yield DraftText(text="Frankrijk <b>", delta="Frankrijk <b>")
+            yield DraftText(text="Frankrijk <b> heeft [1]", delta=" heeft [1]")
+            yield FinalAnswer(final)
+
+    page = ChatPage(Streaming(), UISettings(), None, None)  # type: ignore[arg-type]
+    steps = list(page.respond("Waarom Frankrijk?", [], None, None, None, None))
+    shown = [str(step[0][-1]["content"]) for step in steps]
+    assert "Searching the reports" in shown[0]
+    assert "Frankrijk &lt;b&gt;" in shown[1] and "heeft" not in shown[1]
+    assert "Frankrijk &lt;b&gt; heeft [1]" in shown[2] and "<b>" not in shown[2]
+    assert "Eerste zin." in shown[-1] and "Frankrijk" not in shown[-1]  # the verified answer
+    assert steps[-1][1][0].answer is final and len(steps) == 4
+
+
+def test_conversations_are_saved_resumed_and_deleted_through_the_page(
+    assistant,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from ui.conversations import ConversationStore
+
+    page = ChatPage(assistant, UISettings(), None, None, ConversationStore(tmp_path / "c.db"))
+    owner = "browser:" + "a" * 32
+    first = list(page.respond("Welke onderzoeksmethoden gebruikt de Monitor?", [], None, None,
+                              None, None, "nl", owner, ""))[-1]  # fmt: skip
+    conv = first[-3]
+    assert conv and [c[1] for c in first[-2].choices] == [conv]
+    again = list(page.regenerate(first[1], None, None, None, None, "nl", owner, conv))[-1]
+    assert len(again[1]) == 1 and again[-3] == conv  # answered anew, in place
+    chat, turns, current, *_rest, opened = page.open(owner, conv, "nl")
+    assert opened == conv and len(turns) == 1 and current == 0
+    assert "Antwoord 1" in chat[1]["content"] and turns[0].answer.citations
+    assert page.open("browser:" + "b" * 32, conv, "nl")[1] == []  # another owner sees nothing
+    *_, listed = page.delete(owner, conv, "nl")
+    assert listed.choices == [] and page.open(owner, conv, "nl")[1] == []
