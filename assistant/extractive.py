@@ -46,7 +46,6 @@ class Selection:
 
     draft: Draft
     best_similarity: float  # cosine of the question and the best sentence
-    best_coverage: float  # share of question term weight in the best sentence's passage
     extra: tuple[Passage, ...] = ()  # passages the draft cites that search did not return
     gaps: tuple[str, ...] = ()  # what the passages lack: "detail", "judgement"
     subject: DraftSentence | None = None  # the best sentence on the question's subject
@@ -165,7 +164,7 @@ class ExtractiveAnswerer:
             pool = without_matter(pool, passages)
         pool, places, in_named = self._in_columns(standalone, pool, passages)
         if not pool:
-            return Selection(Draft(()), 0.0, 0.0)
+            return Selection(Draft(()), 0.0)
         focus = without_reports(without_people(standalone), self.names)
         parts = question_parts(focus)
         queries = self.embedder.encode_queries([focus, *parts])
@@ -227,7 +226,6 @@ class ExtractiveAnswerer:
             chosen = [*listed.units, *(i for i in chosen if i not in listed.units)]
         chosen = with_unfinished(pool, with_antecedents(pool, chosen))
         chosen, notes = self._with_footnotes(pool, chosen, passages)
-        coverage = term_overlap(set(weights), passages[pool[best].passage].text, weights)
         sentences: list[DraftSentence] = []
         if listed is not None:
             sentences.append(listed.lead(question, passages))
@@ -252,7 +250,6 @@ class ExtractiveAnswerer:
         return Selection(
             Draft(tuple(sentences)),
             float(similarity[best]),
-            coverage,
             tuple(extra.values()),
             tuple(gaps),
             subject,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from index.lexical import guess_language
+from ingest.language import guess_language
 
 PHRASES: dict[str, dict[str, str]] = {
     "nl": {
         "refusal": "De rapporten in de index beantwoorden deze vraag niet.",
         "closest": "De passages die er het dichtst bij komen staan bij de bronnen.",
         "quoted": "",
-        "empty": "Stel een vraag over de rapporten.",
-        "too_long": "De vraag is te lang ({n} tekens; maximaal {limit}). Maak hem korter.",
         "no_detail": "Ze noemen het onderwerp wel, maar geven {what} niet.",
         "no_judgement": "Ze maken die afweging niet zelf.",
         "they_say": "Wat ze er wel over zeggen:",
@@ -22,8 +20,6 @@ PHRASES: dict[str, dict[str, str]] = {
         "refusal": "The reports in the index do not answer this question.",
         "closest": "The closest passages are listed with the sources.",
         "quoted": "The reports say (quoted in their original language):",
-        "empty": "Ask a question about the reports.",
-        "too_long": "The question is too long ({n} characters; at most {limit}). Shorten it.",
         "no_detail": "They mention the subject, but do not give {what}.",
         "no_judgement": "They do not make that judgement themselves.",
         "they_say": "What they do say about it (quoted in the original language):",

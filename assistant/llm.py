@@ -20,6 +20,7 @@ from assistant.markers import LEADING_MARKERS, MARKER, REFUSAL, REFUSAL_TOKEN, i
 from assistant.settings import LLMSettings
 from assistant.stream import DraftText, ReadableReply
 from assistant.types import Draft, DraftSentence, LLMError, Passage
+from ingest.chunking import split_sentences
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -38,10 +39,6 @@ e.g. [S1] or [S1][S2].
 _REWRITE_SYSTEM = """Rewrite the user's follow-up question as one standalone question that can be \
 understood without the conversation. Keep its language. Reply with the question only."""
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
-_ABBREVIATIONS = frozenset(
-    "o.a m.n d.w.z bijv bv e.g i.e vs nr dr dhr mevr prof ca etc jl incl excl art".split()
-)
 _LINE_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+|^\s*(?:answer|antwoord)\s*:\s*", re.I)
 # Markup a hostile passage could use to close its wrapper or pose as another passage.
 _WRAPPER_TAG = re.compile(r"<\s*/?\s*passages?\b[^>]*>?", re.I)
@@ -131,17 +128,8 @@ def parse_reply(text: str, id_map: dict[str, str], *, answerer: str = "llm") -> 
 def _split_sentences(text: str) -> Iterator[str]:
     for line in text.replace("**", "").splitlines():
         line = _LINE_PREFIX.sub("", line).strip()
-        if not line:
-            continue
-        start = 0
-        for end in _SENTENCE_END.finditer(line):
-            words = line[start : end.start()].split()
-            last = words[-1].rstrip(".").lower() if words else ""
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
-                continue
-            yield line[start : end.start()]
-            start = end.end()
-        yield line[start:]
+        for start, end in split_sentences(line):
+            yield line[start:end]
 
 
 def _clean(sentence: str) -> str:

@@ -33,7 +33,7 @@ from assistant.types import (
     Passage,
     QuestionError,
 )
-from assistant.verify import Verifier, render
+from assistant.verify import Verifier, cited_text
 from index.embedding import Embedder, get_embedder
 from index.lexical import fold, tokenize
 from index.settings import EmbeddingSettings, IndexSettings
@@ -285,7 +285,7 @@ class Assistant:
         lead = phrase(base.language, "quoted") if base.answerer == "extractive" else ""
         return replace(
             base,
-            answer=f"{lead} {render(sentences)}".strip(),
+            answer=f"{lead} {cited_text(sentences)}".strip(),
             refused=False,
             sentences=tuple(sentences),
             citations=tuple(citations),
@@ -364,7 +364,7 @@ class Assistant:
         ):
             sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
         if sentences:
-            text = f"{text} {phrase(base.language, 'they_say')} {render(sentences)}"
+            text = f"{text} {phrase(base.language, 'they_say')} {cited_text(sentences)}"
         elif base.retrieved:
             text = f"{text} {phrase(base.language, 'closest')}"
         return replace(

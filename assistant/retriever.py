@@ -1,10 +1,10 @@
 """What the assistant needs of an index, the one mapping of a search hit to a passage, and the
 index as a LangChain retriever for LangChain users.
 
-:class:`Retriever` is the seam: the hybrid index (``index.hybrid.SearchIndex``), the evaluation
-baselines and any later backend implement all of it. Optional abilities are part of the
-protocol: a backend without stored sentence vectors returns ``{}`` from ``unit_vectors``, one
-that cannot look up footnotes returns None from ``footnote``.
+:class:`Retriever` is the seam: the hybrid index (``index.hybrid.SearchIndex``), the systems
+evaluation compares it with (``eval.systems``) and any later backend implement all of it.
+Optional abilities are part of the protocol: a backend without stored sentence vectors returns
+``{}`` from ``unit_vectors``, one that cannot look up footnotes returns None from ``footnote``.
 """
 
 from __future__ import annotations
@@ -81,34 +81,37 @@ def passage_from_chunk(
     )
 
 
-def hit_to_document(hit: Hit) -> Document:
-    """A search hit as a LangChain document; metadata carries everything a citation shows."""
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A search hit as JSON: its passage as ``Answer.to_json`` lists it, plus what only a hit
+    has (the unrounded fused score, each retriever's own score, the page it points to, the
+    section path, the report's language and the passage's offsets in the report's text).
+
+    Example:
+        >>> chunk = Chunk.create("hcss", "Tekst.", 0, 6, ("1. Inleiding",), title="M", ordinal=0)
+        >>> meta = DocumentMeta(doc_id="hcss", title="Monitor", source_file="hcss.txt")
+        >>> row = hit_json(Hit(chunk, meta, rank=1, score=0.5, lexical_score=2.0))
+        >>> row["report"], row["section_path"], row["dense_score"], row["end"]
+        ('hcss', ['1. Inleiding'], None, 6)
+    """
     p = passage_from_hit(hit)
-    return Document(
-        page_content=p.text,
-        id=p.chunk_id,
-        metadata={
-            "chunk_id": p.chunk_id,
-            "doc_id": p.doc_id,
-            "title": p.title,
-            "publisher": p.publisher,
-            "date": p.date,
-            "section": p.section,
-            "section_path": list(p.section_path),
-            "language": p.language,
-            "page": p.page,
-            "page_end": p.page_end,
-            "page_label": p.page_label,
-            "section_page": p.section_page,
-            "start": hit.chunk.start,
-            "end": hit.chunk.end,
-            "score": hit.score,
-            "dense_score": hit.dense_score,
-            "lexical_score": hit.lexical_score,
-            "rank": hit.rank,
-            "parts": list(p.part_ids),
-        },
-    )
+    return {
+        **p.to_json(),
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "lexical_score": hit.lexical_score,
+        "page_ref": hit.page,
+        "section_path": list(p.section_path),
+        "language": p.language,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+    }
+
+
+def hit_to_document(hit: Hit) -> Document:
+    """A search hit as a LangChain document; its metadata is :func:`hit_json` without the text."""
+    metadata = hit_json(hit)
+    metadata["doc_id"] = metadata["report"]  # the key LangChain users have filtered on so far
+    return Document(page_content=metadata.pop("text"), id=hit.chunk.id, metadata=metadata)
 
 
 class IndexRetriever(BaseRetriever):

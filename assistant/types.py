@@ -57,6 +57,31 @@ class Passage:
         """The stored passages this one covers: its ``parts``, or itself."""
         return self.parts or (self.chunk_id,)
 
+    def to_json(self) -> dict[str, Any]:
+        """The passage as ``legatus ask --json`` lists it (``retrieved``; citations add to it).
+
+        Example:
+            >>> p = Passage("c1", "hcss", "Tekst.", "Monitor", "1. Inleiding", 0.5, 1)
+            >>> p.to_json()["report"], p.to_json()["parts"]
+            ('hcss', ['c1'])
+        """
+        return {
+            "chunk_id": self.chunk_id,
+            "report": self.doc_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "date": self.date,
+            "section": self.section,
+            "page": self.page,
+            "page_end": self.page_end,
+            "page_label": self.page_label,
+            "section_page": self.section_page,
+            "parts": list(self.part_ids),
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "text": self.text,
+        }
+
     @property
     def location(self) -> str:
         """``p. 12`` (``pp. 12–13`` across pages) for paged sources, ``section from p. 16`` when
@@ -158,7 +183,7 @@ class Answer:
             "language": self.language,
             "answerer": self.answerer,
             "citations": [_citation_json(c) for c in self.citations],
-            "retrieved": [_passage_json(p) for p in self.retrieved],
+            "retrieved": [p.to_json() for p in self.retrieved],
             "sentences": [
                 {
                     "text": s.text,
@@ -183,27 +208,8 @@ class Answer:
         }
 
 
-def _passage_json(p: Passage) -> dict[str, Any]:
-    return {
-        "chunk_id": p.chunk_id,
-        "report": p.doc_id,
-        "title": p.title,
-        "publisher": p.publisher,
-        "date": p.date,
-        "section": p.section,
-        "page": p.page,
-        "page_end": p.page_end,
-        "page_label": p.page_label,
-        "section_page": p.section_page,
-        "parts": list(p.part_ids),
-        "rank": p.rank,
-        "score": round(p.score, 6),
-        "text": p.text,
-    }
-
-
 def _citation_json(c: Citation) -> dict[str, Any]:
-    data = _passage_json(c.passage)
+    data = c.passage.to_json()
     data.pop("rank")
     data.pop("score")
     return {"n": c.n, **data, "quotes": list(c.quotes)}

@@ -38,7 +38,7 @@ def lexical_support(sentence: str, passage: str) -> float:
     return len(terms & set(tokenize(passage))) / len(terms)
 
 
-def quotes_hold(sentence: str, passages: Sequence[Passage]) -> list[str]:
+def unverified_quotes(sentence: str, passages: Sequence[Passage]) -> list[str]:
     """Quoted spans of ``sentence`` found in none of ``passages`` (verbatim, spacing aside)."""
     texts = [_squash(p.text) for p in passages]
     return [q for q in _QUOTED.findall(sentence) if not any(_squash(q) in t for t in texts)]
@@ -90,7 +90,7 @@ class Verifier:
         for sentence in draft.sentences:
             cited = [shown[s] for s in sentence.sources if s in shown]
             removed.extend(s for s in sentence.sources if s not in shown)
-            missing_quotes = quotes_hold(sentence.text, cited) if cited else []
+            missing_quotes = unverified_quotes(sentence.text, cited) if cited else []
             if missing_quotes:
                 unverified.extend(missing_quotes)
                 dropped.append(sentence.text)
@@ -146,7 +146,7 @@ def without_footnote_marks(text: str) -> str:
     return _FOOTNOTE_MARK.sub("", _LINK.sub(r"\1", text))
 
 
-def render(sentences: Sequence[AnswerSentence]) -> str:
+def cited_text(sentences: Sequence[AnswerSentence]) -> str:
     """The answer text: each sentence followed by its citation markers ``[1][3]``; where the
     quotes move to another section, its heading introduces them ("— Heading: …").
 
@@ -155,7 +155,7 @@ def render(sentences: Sequence[AnswerSentence]) -> str:
 
     Example:
         >>> s = AnswerSentence("Zo staat het er.[2]", (1,), 0.9, True)
-        >>> render([s])
+        >>> cited_text([s])
         'Zo staat het er. [1]'
     """
     out: list[str] = []

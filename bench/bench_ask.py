@@ -28,15 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.pipeline import Assistant  # noqa: E402
 from assistant.settings import AssistantSettings  # noqa: E402
-from eval.questions import load_questions  # noqa: E402
+from eval.question_sets import DEV_SETS, load_questions  # noqa: E402
 from index.embedding import get_embedder  # noqa: E402
 from index.hybrid import SearchIndex  # noqa: E402
 from index.indexer import update_index  # noqa: E402
 from index.settings import EmbeddingSettings  # noqa: E402
 from ingest import discover, read_batch  # noqa: E402
 from ingest.settings import ChunkSettings  # noqa: E402
-
-SETS = [ROOT / "eval" / "questions" / f"{name}.jsonl" for name in ("dev", "wide", "holdout")]
 
 
 def main() -> int:
@@ -53,7 +51,7 @@ def main() -> int:
         )
         index = SearchIndex.load(path, settings, embedder=embedder)
         assistant = Assistant(index, embedder, AssistantSettings())
-        cases = [case for path in SETS for case in load_questions(path)]
+        cases = [case for path in DEV_SETS for case in load_questions(path)]
         assistant.ask(cases[0].question)  # warm-up: first encode allocates
         times = []
         for case in cases:

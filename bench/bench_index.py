@@ -39,8 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.questions import load_questions  # noqa: E402
-from eval.retrieval_eval import DEV_QUESTIONS  # noqa: E402
+from eval.question_sets import DEV_QUESTIONS, load_questions  # noqa: E402
 from index.dense import DenseIndex, vector_id  # noqa: E402
 from index.embedding import get_embedder  # noqa: E402
 from index.hybrid import SearchIndex, lexical_info  # noqa: E402

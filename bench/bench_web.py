@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-DEV_SET = Path(__file__).resolve().parents[1] / "eval" / "questions" / "dev.jsonl"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -55,9 +54,9 @@ def ask_once(url: str, question: str) -> Outcome:
 
 def dev_questions(n: int) -> list[str]:
     """``n`` questions of the dev set, all different as long as the set has enough."""
-    from eval.questions import load_questions
+    from eval.question_sets import DEV_QUESTIONS, load_questions
 
-    pool = [case.question for case in load_questions(DEV_SET)]
+    pool = [case.question for case in load_questions(DEV_QUESTIONS)]
     return [pool[i % len(pool)] for i in range(n)]
 
 

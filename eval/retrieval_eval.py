@@ -27,13 +27,12 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eval.metrics import all_evidence_covered
-from eval.questions import QuestionSetError, load_questions
+from eval.question_sets import DEV_QUESTIONS, QuestionSetError, load_questions
 from eval.types import EvalCase
 from index.hybrid import Mode, SearchIndex
 from index.settings import EmbeddingSettings, IndexSettings
 from index.types import SearchIndexError
 
-DEV_QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 
 

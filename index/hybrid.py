@@ -29,7 +29,6 @@ from index.lexical import (
     TOKENIZER,
     B,
     LexicalIndex,
-    guess_language,
     lexical_texts,
     neutral_terms,
 )
@@ -44,6 +43,7 @@ from index.types import (
     LexicalInfo,
     SearchFilters,
 )
+from ingest.language import guess_language
 from ingest.types import Chunk, DocumentMeta, PageStart
 from ingest.units import footnote_opening
 

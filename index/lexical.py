@@ -23,8 +23,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN, STOPWORDS_EN_PLUS
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
+from ingest.language import language_words
 from ingest.types import Chunk
 
 TOKENIZER = "fold-nl_en_stop-snowball_dutch-v1"
@@ -48,33 +49,6 @@ def fold(text: str) -> str:
 STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN, *_EXTRA_STOPWORDS))
 
 
-_QUESTION_WORDS = {
-    "nl": "welke waarom hoe wat wie waar wanneer volgens hoeveel noemt noemen".split(),
-    "en": "what which why how who where when according does did many much".split(),
-}
-_LANGUAGE_WORDS = {
-    "nl": frozenset(STOPWORDS_DUTCH).union(_QUESTION_WORDS["nl"]),
-    "en": frozenset(STOPWORDS_EN_PLUS).union(_QUESTION_WORDS["en"]),
-}
-_ONLY = {
-    "nl": _LANGUAGE_WORDS["nl"] - _LANGUAGE_WORDS["en"],
-    "en": _LANGUAGE_WORDS["en"] - _LANGUAGE_WORDS["nl"],
-}
-
-
-def guess_language(text: str) -> str:
-    """ "nl" or "en" by the function words only one of them has; "" when tied.
-
-    Example:
-        >>> guess_language("Which strategies does the report name?"), guess_language("Welke?")
-        ('en', 'nl')
-    """
-    words = _WORD.findall(text.casefold())
-    nl = sum(w in _ONLY["nl"] for w in words)
-    en = sum(w in _ONLY["en"] for w in words)
-    return "nl" if nl > en else "en" if en > nl else ""
-
-
 _NAME_LIKE = re.compile(r"[^\W_][\w'’-]*")
 
 
@@ -89,11 +63,11 @@ def neutral_terms(text: str) -> str:
         'Macron F-35 ASML 2026'
     """
     words = _NAME_LIKE.findall(text)
+    function_words = language_words()["en"] | language_words()["nl"]
     keep = [
         w
         for w in words
-        if any(ch.isdigit() for ch in w)
-        or (w[0].isupper() and w.casefold() not in _LANGUAGE_WORDS["en"] | _LANGUAGE_WORDS["nl"])
+        if any(ch.isdigit() for ch in w) or (w[0].isupper() and w.casefold() not in function_words)
     ]
     return " ".join(keep)
 

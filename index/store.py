@@ -56,11 +56,6 @@ LEXICAL_DIR = "bm25"
 REBUILD_HINT = "rebuild it with `legatus ingest --rebuild`"
 
 
-def index_exists(path: Path) -> bool:
-    """True if a complete index folder is at ``path`` (or was moved aside by an unfinished swap)."""
-    return _readable_folder(path.expanduser()) is not None
-
-
 def read_manifest(path: Path) -> IndexManifest:
     """The manifest of the index at ``path``.
 

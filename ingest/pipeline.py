@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.chunking import chunk
 from ingest.clean import clean
 from ingest.readers import SUPPORTED_SUFFIXES, read_raw
-from ingest.settings import ChunkSettings, ReadLimits
+from ingest.settings import ReadLimits
 from ingest.structure import build_document
-from ingest.types import Chunk, Document, IngestError
+from ingest.types import Document, IngestError
 
 
 def file_hash(path: Path) -> str:
@@ -259,7 +258,3 @@ def read_batch(
         seen[doc.doc_id] = path
         documents.append(doc)
     return Batch(tuple(documents), tuple(failures))
-
-
-def chunk_all(documents: Iterable[Document], cfg: ChunkSettings) -> dict[str, list[Chunk]]:
-    return {doc.doc_id: chunk(doc, cfg) for doc in documents}

@@ -9,8 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "data" / "reports"
-DEV_QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
-DEV_SETS = [ROOT / "eval" / "questions" / f"{name}.jsonl" for name in ("dev", "wide", "holdout")]
 # Converted models are cached inside the checkout (git-ignored), never under ~.
 MODEL_CACHE = Path(os.environ.get("LEGATUS_EMBEDDING__CACHE_DIR", ROOT / ".cache" / "models"))
 
@@ -99,7 +97,7 @@ def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def dev_answers(assistant):  # type: ignore[no-untyped-def]
     """Every dev question answered once per session: {id: (case, answer)}."""
-    from eval.questions import load_questions
+    from eval.question_sets import DEV_QUESTIONS, load_questions
 
     return {case.id: (case, assistant.ask(case.question)) for case in load_questions(DEV_QUESTIONS)}
 
@@ -107,7 +105,7 @@ def dev_answers(assistant):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def all_dev_answers(assistant):  # type: ignore[no-untyped-def]
     """Every question of every development set (the gated ones) answered once: [(case, answer)]."""
-    from eval.questions import load_questions
+    from eval.question_sets import DEV_SETS, load_questions
 
     return [
         (case, assistant.ask(case.question)) for path in DEV_SETS for case in load_questions(path)

@@ -15,11 +15,11 @@ from assistant.lists import noun_stem
 from assistant.question import analyse
 from assistant.refusal import unknown_names
 from assistant.sentences import candidates
-from eval.questions import check_against_reports, load_questions
+from eval.question_sets import QUESTIONS_DIR, check_against_reports, load_questions
 from index.types import SearchFilters
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = sorted((ROOT / "eval" / "questions").glob("*.jsonl"))
+SETS = sorted(QUESTIONS_DIR.glob("*.jsonl"))
 SCENARIOS = "Welke drie scenario's schetst Clingendael voor de trans-Atlantische relatie?"
 
 
@@ -156,7 +156,7 @@ def test_question_sets_quote_the_reports_verbatim() -> None:
     cases = [case for path in SETS for case in load_questions(path)]
     assert len(cases) >= 100 and len({c.id for c in cases}) == len(cases)
     assert check_against_reports(cases, reports) == []
-    wide = load_questions(ROOT / "eval" / "questions" / "wide.jsonl")
+    wide = load_questions(QUESTIONS_DIR / "wide.jsonl")
     assert len(wide) >= 60
     assert sum(c.lang == "en" for c in wide) >= 20
     assert sum(not c.answerable for c in wide) >= 12
@@ -258,7 +258,7 @@ def test_filter_refusal_does_not_fire_when_the_filtered_reports_answer(assistant
 
 def test_quotes_stand_under_their_section_heading() -> None:
     from assistant.types import Answer, AnswerSentence
-    from assistant.verify import render
+    from assistant.verify import cited_text
     from ui import render as page
 
     sentences = (
@@ -267,7 +267,7 @@ def test_quotes_stand_under_their_section_heading() -> None:
         AnswerSentence("Of B.", (1,), 1.0, True, heading="Drie <scenario's>"),
         AnswerSentence("Elders C.", (2,), 1.0, True, heading="Conclusie"),
     )
-    text = render(sentences)
+    text = cited_text(sentences)
     assert text == (
         "Drie scenario's: A; B; C. [1] — Drie <scenario's>: Europa kiest A. [1] Of B. [1] "
         "— Conclusie: Elders C. [2]"

@@ -16,7 +16,7 @@ from assistant.refusal import missing_terms, specific_terms
 from assistant.sentences import footnote_marks, is_footnote, term_overlap
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
-from assistant.verify import Verifier, render
+from assistant.verify import Verifier, cited_text
 from index.indexer import update_index
 from index.lexical import tokenize
 from index.types import SearchFilters
@@ -224,7 +224,7 @@ def test_verification_drops_unsupported_sentences_and_unknown_citations(embedder
     assert record.unverified_quotes == ("een existentiële bedreiging",)
     assert set(record.removed_citations) == {"S9", "zz"}
     assert [c.n for c in citations] == [1, 2]
-    assert render(sentences).endswith("[2]")
+    assert cited_text(sentences).endswith("[2]")
 
 
 def test_refusal_signals() -> None:

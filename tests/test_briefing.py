@@ -11,7 +11,7 @@ import docx
 import pytest
 
 from assistant.types import Answer, AnswerSentence, Citation
-from assistant.verify import render as render_sentences
+from assistant.verify import cited_text
 from tests.factories import passage
 from ui import briefing
 from ui.briefing import briefing_docx, briefing_markdown
@@ -38,7 +38,7 @@ def make_answer(
     )
     return Answer(
         question=question,
-        answer=f"{lead} {render_sentences(sentences)}",
+        answer=f"{lead} {cited_text(sentences)}",
         refused=False,
         language=language,
         sentences=sentences,

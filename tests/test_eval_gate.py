@@ -7,12 +7,12 @@ from pathlib import Path
 from assistant.pipeline import Assistant
 from assistant.settings import AssistantSettings
 from eval.gate import compare, load_baseline
-from eval.questions import load_questions
+from eval.question_sets import DEV_QUESTIONS, load_questions
 from eval.report import summarise
 from eval.run import read_rows, run_questions
 from eval.types import EvalRow
 from index.types import Hit, SearchFilters
-from tests.conftest import DEV_QUESTIONS, ROOT
+from tests.conftest import ROOT
 
 BASELINE = ROOT / "eval" / "baseline.json"
 

@@ -27,7 +27,7 @@ from eval.metrics import (
     recall_any_at_k,
     refusal_accuracy,
 )
-from eval.questions import QuestionSetError, load_questions
+from eval.question_sets import DEV_QUESTIONS, QuestionSetError, load_questions
 from eval.report import summarise, write_report
 from eval.types import EvalCase, EvalError, EvalReport, EvalRow
 
@@ -267,7 +267,7 @@ def _write(tmp_path: Path, *lines: object) -> Path:
 
 
 def test_dev_question_set_loads() -> None:
-    cases = load_questions(Path(__file__).parents[1] / "eval" / "questions" / "dev.jsonl")
+    cases = load_questions(DEV_QUESTIONS)
     assert len(cases) == 40
     assert sum(not c.answerable for c in cases) == 4
 

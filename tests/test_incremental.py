@@ -15,8 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import index.store
-from eval.questions import load_questions
-from eval.retrieval_eval import DEV_QUESTIONS
+from eval.question_sets import DEV_QUESTIONS, load_questions
 from index.dense import vector_id
 from index.embedding import Embedder
 from index.hybrid import SearchIndex

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from eval.questions import load_questions
-from eval.retrieval_eval import DEV_QUESTIONS, evaluate_retrieval, format_report
+from eval.question_sets import DEV_QUESTIONS, load_questions
+from eval.retrieval_eval import evaluate_retrieval, format_report
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
 from index.hybrid import (
@@ -28,7 +28,7 @@ from index.hybrid import (
     join_passages,
     merge_neighbours,
 )
-from index.lexical import LexicalIndex, guess_language, lexical_texts, neutral_terms, tokenize
+from index.lexical import LexicalIndex, lexical_texts, neutral_terms, tokenize
 from index.settings import EmbeddingSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest, write_index
 from index.types import (
@@ -37,6 +37,7 @@ from index.types import (
     IndexNotFoundError,
     SearchFilters,
 )
+from ingest.language import guess_language
 from ingest.settings import ChunkSettings
 from ingest.types import Chunk, DocumentMeta
 from ingest.units import passage_units

@@ -8,6 +8,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from eval.question_sets import DEV_QUESTIONS
 from ingest import Document, chunk
 from ingest.chunking import split_sentences
 from ingest.clean import clean
@@ -15,7 +16,7 @@ from ingest.hyphenation import Vocabulary, join_broken_line
 from ingest.settings import ChunkSettings
 from ingest.structure import build_document
 from ingest.types import Block, DocumentMeta
-from tests.conftest import DEV_QUESTIONS, REPORTS
+from tests.conftest import REPORTS
 
 HCSS = "hcss-strategische-monitor-2022"
 CLINGENDAEL = "clingendael-state-of-the-union-2026"
@@ -34,7 +35,7 @@ def bundled_chunks(bundled_documents):  # type: ignore[no-untyped-def]
 
 
 def _evidence() -> list[tuple[str, str, str]]:
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
         rows.extend((q["id"], q["doc"], e) for e in q["evidence"])

@@ -19,9 +19,10 @@ from pdfminer.layout import LTTextBoxHorizontal
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from ingest.language import guess_language
 from ingest.readers import SUPPORTED_SUFFIXES, is_readable, read_raw
 from ingest.readers.markdown import inline_text
-from ingest.readers.meta import doc_id_for, guess_language, title_from_stem
+from ingest.readers.meta import doc_id_for, title_from_stem
 from ingest.readers.pdf import reading_order
 from ingest.settings import ReadLimits
 from ingest.types import Block, IngestError
@@ -709,9 +710,9 @@ def test_invalid_sidecar_is_refused(tmp_path: Path, content: str, pattern: str) 
 
 
 def test_language_guess() -> None:
-    assert guess_language(DUTCH) == "nl"
-    assert guess_language("The government has not adopted the proposal of the minister.") == "en"
-    assert guess_language("2024 1,2 NL") == ""
+    english = "The government has not adopted the proposal of the minister."
+    for text, language in ((DUTCH, "nl"), (english, "en"), ("2024 1,2 NL", "")):
+        assert guess_language(text, min_words=5, margin=1.5) == language
 
 
 def test_doc_id_and_title_from_stem() -> None:

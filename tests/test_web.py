@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.types import Answer, AnswerSentence, Citation, Passage
-from eval.questions import load_questions
+from eval.question_sets import load_questions
 from index.types import SearchFilters
 from tests.factories import passage
 from tests.web_helpers import Listener, free_port, serving

@@ -16,8 +16,6 @@ from ui.web_text import TEXT
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
 """Local fonts only: the page must work on networks that cannot reach a font service."""
 
-SERIF_FONTS = ("Georgia", "Cambria", "Times New Roman", "serif")
-
 
 def theme() -> gr.themes.Base:
     """A sober theme: navy accents on white, system fonts, no rounded bubbles."""

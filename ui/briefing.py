@@ -38,8 +38,9 @@ from typing import Literal
 import docx
 from docx.text.paragraph import Paragraph
 
-from assistant.types import Answer, AnswerSentence, Citation, Passage
+from assistant.types import Answer, AnswerSentence, Citation
 from assistant.verify import without_footnote_marks
+from ui.cards import location
 from ui.i18n import is_lang, texts
 from ui.render import BULLETS, lead_text, md_escape
 
@@ -51,7 +52,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "answer": "Answer",
         "sources": "Sources",
         "notice": "Note:",
-        "section_from": "section from p. {page}",
     },
     "nl": {
         "title": "Briefingnotitie: {question}",
@@ -60,7 +60,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "answer": "Antwoord",
         "sources": "Bronnen",
         "notice": "Let op:",
-        "section_from": "sectie vanaf p. {page}",
     },
 }
 
@@ -148,7 +147,8 @@ def note_language(answer: Answer, lang: str) -> str:
 
 def note_blocks(answer: Answer, scope: str, generated: str, lang: str) -> list[Block]:
     """The note as blocks, in order: title, prepared line, answer, notice, sources."""
-    t = texts(TEXTS, note_language(answer, lang))
+    language = note_language(answer, lang)
+    t = texts(TEXTS, language)
     blocks = [
         Block("title", (Run(clean(t["title"].format(question=answer.question))),)),
         Block("prepared", (Run(clean(t["prepared"].format(generated=generated, scope=scope))),)),
@@ -167,7 +167,7 @@ def note_blocks(answer: Answer, scope: str, generated: str, lang: str) -> list[B
     if answer.citations:
         blocks.append(Block("heading", (Run(t["sources"], own=True),)))
         for c in answer.citations:
-            blocks += _source_blocks(c, t["section_from"])
+            blocks += _source_blocks(c, language)
     return blocks
 
 
@@ -201,16 +201,9 @@ def _sentence_blocks(sentences: Sequence[AnswerSentence]) -> list[Block]:
     return blocks
 
 
-def location(p: Passage, section_from: str) -> str:
-    """Where in the report a passage stands, in the note's language."""
-    if not (p.page_label or p.page) and p.section_page:
-        return section_from.format(page=p.section_page)
-    return p.location
-
-
-def _source_blocks(c: Citation, section_from: str) -> list[Block]:
+def _source_blocks(c: Citation, lang: str) -> list[Block]:
     p = c.passage
-    meta = ", ".join(x for x in (p.publisher, p.date, p.section, location(p, section_from)) if x)
+    meta = ", ".join(x for x in (p.publisher, p.date, p.section, location(p, lang=lang)) if x)
     head = [Run(f"[{c.n}] ", own=True), Run(clean(p.title), bold=True)]
     if meta:
         head.append(Run(" — " + clean(meta)))

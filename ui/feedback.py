@@ -6,7 +6,7 @@ WAL mode, so the web page's threads can write while ``legatus feedback export`` 
 Example:
     >>> store = FeedbackStore(Path("var/feedback.sqlite3"))  # doctest: +SKIP
     >>> store.record("a1b2", answer, "up", comment="precies wat ik zocht")  # doctest: +SKIP
-    >>> [line["type"] for line in store.export_lines()]  # doctest: +SKIP
+    >>> [case.type for case in store.export_lines()]  # doctest: +SKIP
     ['feedback']
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.types import Answer
+from eval.types import EvalCase
 from index.types import SearchFilters
 
 Rating = Literal["up", "down"]
@@ -147,13 +148,13 @@ class FeedbackStore:
             raise FeedbackError(f"cannot read feedback from {self.path}: {exc}") from exc
         return [_row(r) for r in found]
 
-    def export_lines(self, rating: Rating | Literal["all"] = "up") -> list[dict[str, Any]]:
+    def export_lines(self, rating: Rating | Literal["all"] = "up") -> list[EvalCase]:
         """The ratings as question-set lines (see :func:`question_line`), oldest first."""
         return [question_line(r) for r in self.rows() if rating in ("all", r.rating)]
 
 
-def question_line(row: FeedbackRow) -> dict[str, Any]:
-    """A rated answer as one line of a question set (``eval.types.EvalCase`` fields).
+def question_line(row: FeedbackRow) -> EvalCase:
+    """A rated answer as one line of a question set.
 
     ``evidence`` is what the answer's citations quote; ``doc`` is the one report cited, ``both``
     when several are, ``none`` for an answer that said the reports do not cover the question.
@@ -173,16 +174,15 @@ def question_line(row: FeedbackRow) -> dict[str, Any]:
         doc, evidence = "none", []
     else:
         doc = reports[0] if len(reports) == 1 else "both"
-    return {
-        "id": f"FB{row.id:04d}" + ("" if row.rating == "up" else "-down"),
-        "question": row.standalone_question or row.question,
-        "lang": row.language if _LANG.match(row.language) else "mixed",
-        "type": "feedback",
-        "doc": doc,
-        "answer": row.answer,
-        "evidence": evidence,
-        "key_facts": [],
-    }
+    return EvalCase(
+        id=f"FB{row.id:04d}" + ("" if row.rating == "up" else "-down"),
+        question=row.standalone_question or row.question,
+        lang=row.language if _LANG.match(row.language) else "mixed",
+        type="feedback",
+        doc=doc,
+        answer=row.answer,
+        evidence=evidence,
+    )
 
 
 def export_jsonl(store: FeedbackStore, path: Path, rating: Rating | Literal["all"] = "up") -> int:
@@ -190,7 +190,8 @@ def export_jsonl(store: FeedbackStore, path: Path, rating: Rating | Literal["all
     lines = store.export_lines(rating)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+        "".join(json.dumps(case.model_dump(), ensure_ascii=False) + "\n" for case in lines),
+        encoding="utf-8",
     )
     return len(lines)
 

@@ -20,8 +20,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.types import Answer, AnswerSentence
-from assistant.verify import render as render_sentences
-from assistant.verify import without_footnote_marks
+from assistant.verify import cited_text, without_footnote_marks
 from index.types import IndexManifest, SearchFilters
 from ui.cards import (
     anchor,
@@ -167,7 +166,7 @@ def answer_html(answer: Answer, turn: int, upto: int | None = None, *, lang: str
 
 def lead_text(answer: Answer) -> str:
     """The words before the first sentence (e.g. "Volgens de rapporten:"), if any."""
-    body = render_sentences(answer.sentences)
+    body = cited_text(answer.sentences)
     if body and answer.answer.endswith(body):
         return answer.answer[: -len(body)].strip()
     return ""

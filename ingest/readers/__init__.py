@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.language import guess_language
 from ingest.readers.docx import read_docx
 from ingest.readers.html import read_html
 from ingest.readers.markdown import read_markdown
-from ingest.readers.meta import SIDECAR_SUFFIX, build_meta, find_sidecar, guess_language
+from ingest.readers.meta import SIDECAR_SUFFIX, build_meta, find_sidecar
 from ingest.readers.pdf import read_pdf
 from ingest.readers.text import read_text
 from ingest.settings import ReadLimits

@@ -13,8 +13,8 @@ optional::
     source_file = "report.pdf"  # the file the text came from, when it is not this one
 
 Example:
-    >>> guess_language("De regering heeft het voorstel van de minister niet aangenomen.")
-    'nl'
+    >>> title_from_stem("state-of-the-union_2026")
+    'State of the union 2026'
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
+from ingest.language import guess_language
 from ingest.types import DocumentMeta, IngestError
 
 SIDECAR_SUFFIX = ".meta.toml"
@@ -34,25 +35,6 @@ SIDECAR_KEYS = ("title", "publisher", "date", "language", "url", "authors", "sou
 _SLUG_SAFE = re.compile(r"[a-z0-9._-]+")
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-_WORD = re.compile(r"[^\W\d_]+")
-
-# Frequent function words that belong to one language only ("in", "is", "of" are in both).
-# fmt: off
-_STOP_WORDS = {
-    "nl": frozenset([
-        "de", "het", "een", "en", "van", "dat", "op", "te", "voor", "met", "zijn", "niet", "aan",
-        "er", "om", "ook", "als", "bij", "door", "maar", "naar", "dan", "nog", "wordt", "worden",
-        "deze", "dit", "wat", "hun", "zij", "wij", "ze", "heeft", "kan", "meer", "uit", "tot",
-        "zou", "moet", "hebben", "werd", "waren", "onder", "tussen", "volgens",
-    ]),
-    "en": frozenset([
-        "the", "and", "to", "that", "for", "it", "with", "as", "on", "are", "be", "by", "this",
-        "was", "which", "from", "at", "not", "have", "has", "an", "their", "will", "would",
-        "can", "more", "its", "these", "they", "we", "been", "were", "should", "between",
-        "under",
-    ]),
-}
-# fmt: on
 
 
 def find_sidecar(path: Path) -> Path | None:
@@ -169,21 +151,9 @@ def normalise_language(code: str) -> str:
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else ""
 
 
-def guess_language(text: str, *, sample: int = 50_000) -> str:
-    """ "nl" or "en" by counting stop words in the first ``sample`` characters; "" when unsure."""
-    counts = dict.fromkeys(_STOP_WORDS, 0)
-    for word in _WORD.findall(text[:sample].lower()):
-        for language, words in _STOP_WORDS.items():
-            if word in words:
-                counts[language] += 1
-    nl, en = counts["nl"], counts["en"]
-    if nl + en < 5:
-        return ""
-    if nl >= 1.5 * en:
-        return "nl"
-    if en >= 1.5 * nl:
-        return "en"
-    return ""
+def _report_language(text: str) -> str:
+    # Stricter than for a question, so that a Dutch report quoting English stays Dutch.
+    return guess_language(text[:50_000], min_words=5, margin=1.5)
 
 
 def build_meta(path: Path, *, title: str = "", text: str = "", language: str = "") -> DocumentMeta:
@@ -213,7 +183,7 @@ def build_meta(path: Path, *, title: str = "", text: str = "", language: str = "
         source_file=field("source_file") or path.name,
         publisher=field("publisher"),
         date=field("date"),
-        language=field("language") or guess_language(text) or normalise_language(language),
+        language=field("language") or _report_language(text) or normalise_language(language),
         url=field("url"),
         authors=authors if isinstance(authors, tuple) else (),
     )

@@ -1,8 +1,8 @@
 """Reading a question set: one JSON object per line, validated into :class:`EvalCase`.
 
 Example:
-    >>> from eval.questions import load_questions
-    >>> cases = load_questions("eval/questions/dev.jsonl")  # doctest: +SKIP
+    >>> from eval.question_sets import DEV_QUESTIONS, load_questions
+    >>> cases = load_questions(DEV_QUESTIONS)  # doctest: +SKIP
     >>> cases[0].id  # doctest: +SKIP
     'D001'
 """
@@ -15,6 +15,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from eval.types import EvalCase
+
+QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
+"""The committed question sets."""
+DEV_QUESTIONS = QUESTIONS_DIR / "dev.jsonl"
+DEV_SETS = tuple(QUESTIONS_DIR / f"{name}.jsonl" for name in ("dev", "wide", "holdout"))
+"""The development sets the evaluation runs, in report order."""
 
 
 class QuestionSetError(ValueError):
