@@ -7,11 +7,12 @@ through the same loading code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,12 +126,13 @@ class Embedder:
         if settings.device == "cpu":
             _set_torch_threads(settings.threads)
         try:
-            return SentenceTransformer(
-                location,
-                device=settings.device,
-                cache_folder=str(settings.cache_dir.expanduser()),
-                local_files_only=settings.local_files_only,
-            )
+            with _no_library_progress_bars():
+                return SentenceTransformer(
+                    location,
+                    device=settings.device,
+                    cache_folder=str(settings.cache_dir.expanduser()),
+                    local_files_only=settings.local_files_only,
+                )
         except _LOAD_ERRORS as exc:
             raise EmbeddingError(_load_advice(location, settings, exc)) from exc
 
@@ -161,6 +163,24 @@ def _load_advice(location: str, settings: EmbeddingSettings, exc: Exception) -> 
         f"LEGATUS_EMBEDDING__MODEL to a sentence-transformers model folder or hub name, or to "
         f"{PACKAGED_E5!r} for the packaged multilingual-e5-small, which works offline."
     )
+
+
+@contextlib.contextmanager
+def _no_library_progress_bars() -> Iterator[None]:
+    """Keep transformers' "Loading weights" bars (one per load) off stderr while a model loads.
+
+    Warnings and errors still come through: only the progress bars are switched off, and put
+    back as they were afterwards.
+    """
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _set_torch_threads(threads: int | None) -> None:

@@ -1,6 +1,8 @@
 """The ``legatus`` command line: the only place (with the web page) that reads env vars and flags.
 
 Stages raise specific exceptions; the commands here turn them into a message and an exit status.
+Each command imports what it needs when it runs (a stage, a model library, the page), so that
+starting one command never pays for the others.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from tqdm import tqdm
 
-import ingest
-from index.types import Hit
+from ui.cli_help import Command, Group
 from ui.settings import Settings
 
+if TYPE_CHECKING:
+    import ingest
+    from index.types import Hit
+
+
 app = typer.Typer(
+    cls=Group,
     name="legatus",
     help="Question answering with verified citations over think-tank reports.",
     no_args_is_help=True,
@@ -68,6 +74,10 @@ def checked_question(question: str, settings: Settings, what: str = "question") 
 
 
 def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
+    from tqdm import tqdm
+
+    import ingest
+
     found = ingest.scan(paths or [settings.reports])
     files = found.files
     if not files and not found.failures:
@@ -92,12 +102,14 @@ def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
     return batch
 
 
-@app.command("chunks")
+@app.command("chunks", cls=Command)
 def chunks_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="Report files or folders.")] = None,
     doc: Annotated[str | None, typer.Option("--doc", help="Only this document id.")] = None,
 ) -> None:
     """Print the passages a report is cut into, as JSON lines (for inspection)."""
+    import ingest
+
     settings = load_settings()
     batch = _read_reports(paths, settings)
     documents = [d for d in batch.documents if doc is None or d.doc_id == doc]
@@ -110,7 +122,7 @@ def chunks_command(
             typer.echo(json.dumps(dataclasses.asdict(piece), ensure_ascii=False))
 
 
-@app.command("ingest")
+@app.command("ingest", cls=Command)
 def ingest_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="Report files or folders.")] = None,
     rebuild: Annotated[
@@ -148,26 +160,51 @@ def ingest_command(
 
 
 def _ingest(paths: list[Path] | None, settings: Settings, *, rebuild: bool, prune: bool) -> None:
+    import ingest
+
     batch = _read_reports(paths, settings)
     chunks = {d.doc_id: ingest.chunk(d, settings.chunk) for d in batch.documents}
     for d in batch.documents:
-        typer.echo(
-            f"{d.doc_id}: {d.page_count or '-'} pages, {len(d.sections)} sections, "
-            f"{len(chunks[d.doc_id])} passages  ({d.meta.title})"
-        )
+        counts = count_phrase(pages=d.page_count, sections=len(d.sections))
+        typer.echo(f"{d.doc_id}: {counts}, {len(chunks[d.doc_id])} passages  ({d.meta.title})")
+    counts = count_phrase(
+        documents=len(batch.documents),
+        pages=sum(d.page_count for d in batch.documents),
+        sections=sum(len(d.sections) for d in batch.documents),
+    )
     typer.echo(
-        f"{len(batch.documents)} documents, {sum(d.page_count for d in batch.documents)} pages, "
-        f"{sum(len(d.sections) for d in batch.documents)} sections, "
-        f"{sum(map(len, chunks.values()))} passages; {len(batch.failures)} skipped"
+        f"{counts}, {sum(map(len, chunks.values()))} passages; {len(batch.failures)} skipped"
     )
     _update_index(paths or [settings.reports], batch, settings, rebuild=rebuild, prune=prune)
     if batch.failures:
         raise typer.Exit(1)
 
 
+def count_phrase(*, documents: int | None = None, pages: int, sections: int) -> str:
+    """The counts of an ingest summary line; pages only where the reports have any.
+
+    Text, Markdown and HTML reports have no pages, so "0 pages" would read as a failure.
+
+    >>> count_phrase(pages=12, sections=3)
+    '12 pages, 3 sections'
+    >>> count_phrase(pages=0, sections=3)
+    '3 sections'
+    >>> count_phrase(documents=2, pages=0, sections=5)
+    '2 documents, 5 sections'
+    """
+    parts = [] if documents is None else [f"{documents} documents"]
+    if pages:
+        parts.append(f"{pages} pages")
+    parts.append(f"{sections} sections")
+    return ", ".join(parts)
+
+
 def _update_index(
     roots: list[Path], batch: ingest.Batch, settings: Settings, *, rebuild: bool, prune: bool
 ) -> None:
+    from tqdm import tqdm
+
+    import ingest
     from index.embedding import EmbeddingError, get_embedder
     from index.indexer import update_index
     from index.types import SearchIndexError
@@ -231,7 +268,7 @@ the section starts (from the table of contents); null when none is known. ``part
 passages a result spans (neighbours merged into one result), or just its own id."""
 
 
-@app.command("search")
+@app.command("search", cls=Command)
 def search_command(
     query: Annotated[str, typer.Argument(help="The question or search words.")],
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to show.")] = 5,
@@ -318,11 +355,13 @@ from ui import cli_assistant as _cli_assistant  # noqa: E402, F401  (registers `
 
 # --- llm: a local OpenAI-compatible server (ui/llm_server.py) ---------------------------------
 
-llm_app = typer.Typer(help="Run a local language model for `--answerer llm`.", no_args_is_help=True)
+llm_app = typer.Typer(
+    cls=Group, help="Run a local language model for `--answerer llm`.", no_args_is_help=True
+)
 app.add_typer(llm_app, name="llm")
 
 
-@llm_app.command("serve")
+@llm_app.command("serve", cls=Command)
 def llm_serve_command(
     model: Annotated[
         Path | None,

@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 import textwrap
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.pipeline import Assistant, open_assistant
-from assistant.types import Answer, AssistantError
-from index.types import SearchIndexError
 from ui.cli import app, checked_question, load_settings
-from ui.filters import FilterError, make_filters
+from ui.cli_help import Command
 from ui.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+    from assistant.types import Answer
 
 
 def build_assistant(settings: Settings, answerer: str | None = None) -> Assistant:
     """The assistant over the configured index, or a message and exit status 2."""
+    from assistant.pipeline import open_assistant
+    from assistant.types import AssistantError
+    from index.types import SearchIndexError
+
     cfg = settings.assistant
     if answerer:
         cfg = cfg.model_copy(update={"answerer": answerer})
@@ -49,7 +54,7 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-@app.command("ask")
+@app.command("ask", cls=Command)
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Dutch or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -74,6 +79,9 @@ def ask_command(
     model first; latency_ms, for older readers, equals answer_ms.
     """
     started = time.perf_counter()
+    from assistant.types import AssistantError
+    from ui.filters import FilterError, make_filters
+
     if answerer not in (None, "extractive", "llm"):
         typer.echo("error: --answerer must be 'extractive' or 'llm'", err=True)
         raise typer.Exit(2)

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.settings import AssistantSettings
-from eval.baselines import SYSTEMS, build_system
-from eval.gate import compare, write_baseline
-from eval.questions import QuestionSetError, load_questions
-from eval.report import summarise, write_report
-from eval.run import read_rows, run_questions
-from eval.types import EvalCase, EvalError
-from index.embedding import get_embedder
-from index.hybrid import SearchIndex
-from index.types import SearchIndexError
+from eval.question_sets import DEV_SETS as DEV_SET_PATHS
 from ui.cli import app, load_settings
+from ui.cli_help import Command, Group
 from ui.settings import Settings
 
-QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions"
-DEV_SETS = [QUESTIONS / "dev.jsonl", QUESTIONS / "wide.jsonl", QUESTIONS / "holdout.jsonl"]
+if TYPE_CHECKING:
+    from assistant.settings import AssistantSettings
+    from eval.types import EvalCase
+
+SYSTEM_NAMES = ("legatus", "dense", "bm25", "langchain")
+"""``eval.systems.SYSTEMS``, named here so that the help does not import the baselines (a test
+keeps the two equal)."""
+
+DEV_SETS = list(DEV_SET_PATHS)
 """The development question sets, evaluated and gated together (each reported on its own)."""
 BASELINE = Path(__file__).resolve().parents[1] / "eval" / "baseline.json"
 
 eval_app = typer.Typer(
+    cls=Group,
     help="Evaluate answers on a question set (default: the bundled dev set).",
     invoke_without_command=True,
     no_args_is_help=False,
@@ -40,6 +40,8 @@ QuestionsOpt = Annotated[
 
 def _questions(paths: list[Path]) -> tuple[list[EvalCase], dict[str, str]]:
     """The questions of all sets, and the set (file stem) each question comes from."""
+    from eval.question_sets import QuestionSetError, load_questions
+
     cases: list[EvalCase] = []
     sets: dict[str, str] = {}
     try:
@@ -65,7 +67,7 @@ def run_command(
     output: Annotated[Path, typer.Option("--output", help="Run file to write.")] = Path(
         "eval-run.jsonl"
     ),
-    system: Annotated[str, typer.Option("--system", help=f"One of: {', '.join(SYSTEMS)}.")] = (
+    system: Annotated[str, typer.Option("--system", help=f"One of: {', '.join(SYSTEM_NAMES)}.")] = (
         "legatus"
     ),
     answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
@@ -101,6 +103,13 @@ def run_command(
 def _run(
     cases: list[EvalCase], output: Path, system: str, cfg: AssistantSettings, settings: Settings
 ) -> None:
+    from eval.report import summarise
+    from eval.run import run_questions
+    from eval.systems import build_system
+    from index.embedding import get_embedder
+    from index.hybrid import SearchIndex
+    from index.types import SearchIndexError
+
     try:
         embedder = get_embedder(settings.embedding)
         index = SearchIndex.load(
@@ -124,7 +133,7 @@ def _run(
         typer.echo(f"  {metric}: {report.metrics.get(metric)}")
 
 
-@eval_app.command("report")
+@eval_app.command("report", cls=Command)
 def report_command(
     runs: Annotated[list[Path], typer.Argument(help="Run files; the system name is the stem.")],
     questions: QuestionsOpt = DEV_SETS,
@@ -133,6 +142,10 @@ def report_command(
     ),
 ) -> None:
     """Write a Markdown + JSON report with plots comparing the runs side by side."""
+    from eval.report import summarise, write_report
+    from eval.run import read_rows
+    from eval.types import EvalError
+
     cases, sets = _questions(questions)
     try:
         reports = [summarise(cases, read_rows(run), run.stem, sets=sets) for run in runs]
@@ -143,7 +156,7 @@ def report_command(
     typer.echo(f"report: {path}")
 
 
-@eval_app.command("gate")
+@eval_app.command("gate", cls=Command)
 def gate_command(
     run: Annotated[Path, typer.Argument(help="Run file of the system under test.")],
     questions: QuestionsOpt = DEV_SETS,
@@ -151,6 +164,11 @@ def gate_command(
     update: Annotated[bool, typer.Option("--update", help="Write the baseline instead.")] = False,
 ) -> None:
     """Fail (exit 1) when a gated metric fell below the baseline by more than its tolerance."""
+    from eval.gate import compare, write_baseline
+    from eval.report import summarise
+    from eval.run import read_rows
+    from eval.types import EvalError
+
     cases, sets = _questions(questions)
     try:
         report = summarise(cases, read_rows(run), run.stem, sets=sets)

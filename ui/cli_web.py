@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
 from ui.cli import app, load_settings
-from ui.conversations import ConversationError, ConversationStore
-from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
-from ui.live import LiveAssistant, reloader
+from ui.cli_help import Command, Group
 from ui.settings import Settings
+
+SHARE_HINT = "To create a public link, set `share=True` in `launch()`."
+"""Gradio's advice on start-up; a Legatus page is never shared through Gradio's tunnel."""
 
 
 def feedback_path(settings: Settings) -> Path:
@@ -21,7 +26,7 @@ def feedback_path(settings: Settings) -> Path:
     return settings.ui.feedback_db or settings.index.path.parent / "feedback.sqlite3"
 
 
-@app.command("serve")
+@app.command("serve", cls=Command)
 def serve_command(
     host: Annotated[
         str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
@@ -40,6 +45,9 @@ def serve_command(
     """
     from index.hybrid import SearchIndex
     from ui.cli_assistant import build_assistant
+    from ui.conversations import ConversationError, ConversationStore
+    from ui.feedback import FeedbackError, FeedbackStore
+    from ui.live import LiveAssistant, reloader
 
     settings = load_settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
@@ -81,7 +89,8 @@ def serve_command(
     typer.echo("loading the embedding model and the index …", err=True)
     started = time.perf_counter()
     app = build_app(live, ui, store=store, conversations=conversations)
-    serve(app, ui, prevent_thread_lock=True)
+    with without_share_hint():
+        serve(app, ui, prevent_thread_lock=True)
     typer.echo(
         f"Legatus chat page on http://{ui.host}:{ui.port} (ready in "
         f"{time.perf_counter() - started:.1f} s; feedback in {store.path}, conversations in "
@@ -98,11 +107,62 @@ def conversations_path(settings: Settings) -> Path:
     )
 
 
-feedback_app = typer.Typer(help="Readers' ratings of answers.", no_args_is_help=True)
+@contextlib.contextmanager
+def without_share_hint() -> Iterator[None]:
+    """Print as usual meanwhile, less Gradio's ``share=True`` hint.
+
+    Gradio prints it on every start and has no switch for it alone (``quiet`` would also drop
+    its own error messages). Whatever keeps the stream meanwhile (uvicorn's log handlers) keeps
+    one that still writes to stdout afterwards.
+    """
+    original = sys.stdout
+    sys.stdout = ShareHintFilter(original)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = original
+
+
+class ShareHintFilter(io.TextIOBase):
+    """A text stream that passes everything on to ``stream`` but Gradio's ``share=True`` hint.
+
+    Example:
+        >>> out = io.StringIO()
+        >>> print("* Running on local URL:  http://127.0.0.1:7860", file=ShareHintFilter(out))
+        >>> print(f"* {SHARE_HINT}", file=ShareHintFilter(out))
+        >>> out.getvalue()
+        '* Running on local URL:  http://127.0.0.1:7860\\n'
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._dropped = False
+
+    def write(self, text: str) -> int:
+        # print() writes the text and then its line end: the hint's line end goes with it.
+        dropped, self._dropped = self._dropped, SHARE_HINT in text
+        if self._dropped or (dropped and text == "\n"):
+            return len(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+feedback_app = typer.Typer(cls=Group, help="Readers' ratings of answers.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 
 
-@feedback_app.command("export")
+@feedback_app.command("export", cls=Command)
 def feedback_export_command(
     file: Annotated[Path, typer.Argument(help="The JSON Lines file to write.")],
     rating: Annotated[
@@ -115,6 +175,8 @@ def feedback_export_command(
     ] = "up",
 ) -> None:
     """Write rated answers as question-set lines (eval.types.EvalCase, type "feedback")."""
+    from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
+
     if rating not in ("up", "down", "all"):
         typer.echo("error: --rating must be up, down or all", err=True)
         raise typer.Exit(2)
