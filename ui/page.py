@@ -328,23 +328,29 @@ class ChatPage:
             off = gr.DownloadButton(value=None, interactive=False)
             return (render.sources_html(None, lang=lang), "", off, off, words["rate_first"], "")
         answer = turn.answer
-        # the note is framed in the question's language, the panel in the interface's
-        scope = render.scope_text(turn.filters, self.titles, lang=answer.language or lang)
+        md, docx = self._notes(turn, answer, lang)
         shown = render.scope_text(turn.filters, self.titles, lang=lang)
-        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        note = briefing_markdown(answer, scope, stamp, lang=lang)
-        stem = self.notes / f"briefing-{_slug(answer.question)}-{turn.id[:6]}"
-        md, docx = stem.with_suffix(".md"), stem.with_suffix(".docx")
-        md.write_text(note, encoding="utf-8")
-        docx.write_bytes(briefing_docx(answer, scope, stamp, lang=lang))
         return (
             render.sources_html(answer, current, shown, lang=lang),
-            note,
+            md.read_text(encoding="utf-8"),
             gr.DownloadButton(value=str(md), interactive=True),
             gr.DownloadButton(value=str(docx), interactive=True),
             words["rate_label"].format(n=current + 1),
             "",
         )
+
+    def _notes(self, turn: Turn, answer: Answer, lang: str) -> tuple[Path, Path]:
+        """The answer's briefing note as Markdown and Word files, written once per turn (the
+        panel is shown again on every click on the answer)."""
+        stem = self.notes / f"briefing-{_slug(answer.question)}-{turn.id[:6]}"
+        md, docx = stem.with_suffix(".md"), stem.with_suffix(".docx")
+        if not (md.exists() and docx.exists()):
+            # framed in the question's language, whatever the interface's
+            scope = render.scope_text(turn.filters, self.titles, lang=answer.language or lang)
+            stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+            docx.write_bytes(briefing_docx(answer, scope, stamp, lang=lang))
+            md.write_text(briefing_markdown(answer, scope, stamp, lang=lang), encoding="utf-8")
+        return md, docx
 
     def select(self, turns: list[Turn], lang: str, event: gr.SelectData) -> tuple[Any, ...]:
         """A click on a message shows that answer's sources: chat, current, panel (6), comment."""
