@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from assistant.question import QuestionAnalysis
 from assistant.refusal import COUNTRY_STEMS, PLACES
-from index.lexical import fold, tokenize
+from index.terms import fold, tokenize
 
 _MONTHS = (
     "januari februari maart april mei juni juli augustus september oktober november december "

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.lexical import fold
+from index.terms import fold
 
 # Sections that are front or back matter, not content.
 _MATTER = re.compile(

@@ -21,7 +21,8 @@ import re
 from collections.abc import Sequence
 
 from assistant.evidence import is_ordinal, refers_back
-from assistant.sentences import Candidate, announced_count, is_list_item
+from assistant.sentences import Candidate, announced_count
+from ingest.units import is_list_item
 
 _FINISHED = re.compile(r"[.!?…”\"’')\]\d⁰-⁹]$")
 # A sentence announcing an unnumbered set of things it does not name itself.

@@ -25,11 +25,8 @@ from assistant.question import QuestionAnalysis
 from assistant.sentences import (
     Candidate,
     candidates,
-    footnote_marks,
-    footnote_starts,
     prose_share,
     question_parts,
-    rest_of_paragraph,
     term_overlap,
     without_people,
     without_reports,
@@ -37,7 +34,8 @@ from assistant.sentences import (
 from assistant.tables import Table
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
-from index.lexical import tokenize
+from index.terms import tokenize
+from ingest.units import footnote_marks, footnote_starts, rest_of_paragraph
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ import numpy as np
 
 from assistant.evidence import bold_lead, is_biography, is_matter, is_ordinal, labelled_item
 from assistant.question import JUDGEMENTS, QuestionAnalysis
-from assistant.sentences import Candidate, is_list_item
+from assistant.sentences import Candidate
 from assistant.types import DraftSentence, Passage
-from index.lexical import fold
+from index.terms import fold
+from ingest.units import is_list_item
 
 # English list nouns a Dutch report writes in Dutch (singular stems).
 _NOUNS_EN_NL = {

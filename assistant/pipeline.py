@@ -35,9 +35,10 @@ from assistant.types import (
 )
 from assistant.verify import Verifier, cited_text
 from index.embedding import Embedder, get_embedder
-from index.lexical import fold, tokenize
 from index.settings import EmbeddingSettings, IndexSettings
+from index.terms import fold, tokenize
 from index.types import SearchFilters
+from ingest.units import footnote_opening
 
 History = Sequence[tuple[str, str]]
 
@@ -120,6 +121,7 @@ class Assistant:
         self.vocabulary = fold(" ".join(f"{c.title} {c.section_label} {c.text}"
                                         for c in index.chunks))  # fmt: skip
 
+    footnote_reach = 4  # passages after the citing one searched for its footnote
     filter_margin = 0.02  # how much better the reports a filter hides must answer to say so
 
     def _table(self, doc_id: str, path: tuple[str, ...]) -> Table | None:
@@ -130,13 +132,16 @@ class Assistant:
         return self._tables[key]
 
     def _footnote(self, chunk_id: str, number: str) -> tuple[Passage, list[str]] | None:
-        """Footnote ``number`` of stored passage ``chunk_id``, from the index, as a passage to
-        show and the footnote's units."""
-        found = self.index.footnote(chunk_id, number)
-        if found is None:
-            return None
-        hit, units = found
-        return passage_from_hit(hit), units
+        """Footnote ``number`` as cited in stored passage ``chunk_id``: the first passage of the
+        same report, from that one up to ``footnote_reach`` passages on (footnotes follow their
+        paragraph), with a paragraph opening with the number ("5 Atlantic Council, …"), as a
+        passage to show, and the footnote's units. None if there is none."""
+        for piece in self.index.following(chunk_id, self.footnote_reach):
+            units = footnote_opening(piece.text, number)
+            if units:
+                meta = self.index.documents[piece.doc_id]
+                return passage_from_chunk(piece, meta, parts=(piece.id,)), units
+        return None
 
     def retrieve(self, query: str, filters: SearchFilters | None = None) -> list[Passage]:
         return [passage_from_hit(h) for h in self.index.search(query, self.settings.k, filters)]
@@ -384,7 +389,7 @@ def open_assistant(
     Raises:
         index.types.SearchIndexError: no index, or an index built with another model or schema.
     """
-    from index.hybrid import SearchIndex  # the loader pulls in FAISS; import where it is needed
+    from index.search import SearchIndex  # the loader pulls in FAISS; import where it is needed
 
     embedder = get_embedder(embedding)
     search_index = SearchIndex.load(index_path, embedding, index_settings, embedder=embedder)

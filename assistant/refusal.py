@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from index.lexical import fold
+from index.terms import fold
 
 _ALIASES = {
     "nato": ("navo",), "uk": ("vk",), "us": ("vs",), "usa": ("vs",), "un": ("vn",),

@@ -1,10 +1,11 @@
 """What the assistant needs of an index, the one mapping of a search hit to a passage, and the
 index as a LangChain retriever for LangChain users.
 
-:class:`Retriever` is the seam: the hybrid index (``index.hybrid.SearchIndex``), the systems
+:class:`Retriever` is the seam: the embedded index (``index.search.SearchIndex``), the systems
 evaluation compares it with (``eval.systems``) and any later backend implement all of it.
 Optional abilities are part of the protocol: a backend without stored sentence vectors returns
-``{}`` from ``unit_vectors``, one that cannot look up footnotes returns None from ``footnote``.
+``{}`` from ``unit_vectors``, one without report order returns ``()`` from ``following`` (so
+no footnote is looked up past the retrieved passages).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class Retriever(Protocol):
         """Stored sentence and context vectors of these passages' sentences; {} if none."""
         ...
 
-    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
-        """Footnote ``number`` as cited in passage ``chunk_id`` and its units; None if none."""
+    def following(self, chunk_id: str, count: int) -> Sequence[Chunk]:
+        """Stored passage ``chunk_id`` and up to ``count`` passages after it in the same report;
+        () if there is no such passage or no report order."""
         ...
 
 

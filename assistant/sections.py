@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from assistant.evidence import bold_lead, labelled_item
 from assistant.lists import noun_stem
 from assistant.question import COUNT_WORDS, QuestionAnalysis
-from assistant.sentences import is_list_item, passage_units
-from index.lexical import fold
+from index.terms import fold
 from ingest.types import Chunk
+from ingest.units import is_list_item, passage_units
 
 
 class SectionTree:

@@ -8,34 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.evidence import is_heading
-from index.lexical import fold, tokenize
+from index.terms import fold, tokenize
 from ingest.units import (
-    footnote_marks,
-    footnote_opening,
-    footnote_starts,
-    is_footnote,
     is_list_item,
     numbered_units,
-    passage_units,
-    rest_of_paragraph,
 )
 
 __all__ = [
     "Candidate",
     "announced_count",
     "candidates",
-    "footnote_marks",
-    "footnote_opening",
-    "footnote_starts",
-    "is_footnote",
-    "is_list_item",
-    "numbered_units",
-    "passage_units",
     "prose_share",
     "question_parts",
     "report_names",
     "without_reports",
-    "rest_of_paragraph",
     "term_overlap",
     "without_people",
 ]

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.evidence import labelled_item
-from index.lexical import fold
+from index.terms import fold
 from ingest.types import Chunk
 
 _QUOTED = re.compile(r"['‘“\"](\w[^'’”\"]{2,59})['’”\"]")

@@ -45,7 +45,7 @@ class Passage:
     page_end: int | None = None
     page_label: str | None = None
     section_page: str | None = None
-    parts: tuple[str, ...] = ()  # stored passages merged into this one (index.hybrid)
+    parts: tuple[str, ...] = ()  # stored passages merged into this one (index.ranking)
     section_path: tuple[str, ...] = ()  # the headings above it, outermost first
     language: str = ""  # the report's language ("nl", "en"), "" when unknown
     source_file: str = ""  # the report's file name ("x.pdf"), "" when unknown

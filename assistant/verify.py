@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.sentences import passage_units
 from assistant.types import AnswerSentence, Citation, Draft, Passage, Verification
 from index.embedding import Embedder
-from index.lexical import tokenize
+from index.terms import tokenize
+from ingest.units import passage_units
 
 _QUOTED = re.compile(r"[“\"„]([^”\"“]{12,})[”\"]")
 # Cosine similarities of multilingual-e5 between a sentence and its paraphrase sit around

@@ -30,8 +30,8 @@ from assistant.pipeline import Assistant  # noqa: E402
 from assistant.settings import AssistantSettings  # noqa: E402
 from eval.question_sets import DEV_SETS, load_questions  # noqa: E402
 from index.embedding import get_embedder  # noqa: E402
-from index.hybrid import SearchIndex  # noqa: E402
 from index.indexer import update_index  # noqa: E402
+from index.search import SearchIndex  # noqa: E402
 from index.settings import EmbeddingSettings  # noqa: E402
 from ingest import discover, read_batch  # noqa: E402
 from ingest.settings import ChunkSettings  # noqa: E402

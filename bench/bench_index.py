@@ -42,9 +42,10 @@ sys.path.insert(0, str(ROOT))
 from eval.question_sets import DEV_QUESTIONS, load_questions  # noqa: E402
 from index.dense import DenseIndex, vector_id  # noqa: E402
 from index.embedding import get_embedder  # noqa: E402
-from index.hybrid import SearchIndex, lexical_info  # noqa: E402
 from index.indexer import update_index  # noqa: E402
 from index.lexical import LexicalIndex, lexical_texts  # noqa: E402
+from index.manifest import lexical_info  # noqa: E402
+from index.search import SearchIndex  # noqa: E402
 from index.sentences import SentenceIndex  # noqa: E402
 from index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
 from index.store import read_index, write_index  # noqa: E402

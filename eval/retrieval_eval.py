@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from eval.metrics import all_evidence_covered
 from eval.question_sets import DEV_QUESTIONS, QuestionSetError, load_questions
 from eval.types import EvalCase
-from index.hybrid import Mode, SearchIndex
+from index.search import Mode, SearchIndex
 from index.settings import EmbeddingSettings, IndexSettings
 from index.types import SearchIndexError
 

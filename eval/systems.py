@@ -16,7 +16,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant.pipeline import Assistant, drafting_llm
 from assistant.settings import AssistantSettings
 from index.embedding import Embedder
-from index.hybrid import Mode, SearchIndex
+from index.search import Mode, SearchIndex
 from index.types import Hit, SearchFilters
 from ingest import discover
 from ingest.readers import read_raw
@@ -47,8 +47,8 @@ class ModeSearcher:
         """The index's stored sentence vectors: the answerer works as in Legatus itself."""
         return self.index.unit_vectors(chunk_ids)
 
-    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
-        return self.index.footnote(chunk_id, number)
+    def following(self, chunk_id: str, count: int) -> tuple[Chunk, ...]:
+        return self.index.following(chunk_id, count)
 
 
 class NaiveLangChainSearcher:
@@ -105,9 +105,9 @@ class NaiveLangChainSearcher:
         """None stored: the answerer embeds the retrieved sentences itself."""
         return {}
 
-    def footnote(self, chunk_id: str, number: str) -> tuple[Hit, list[str]] | None:
+    def following(self, chunk_id: str, count: int) -> tuple[Chunk, ...]:
         """No footnote lookup past the retrieved pieces (they have no report structure)."""
-        return None
+        return ()
 
 
 def build_system(

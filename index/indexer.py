@@ -31,8 +31,8 @@ import numpy as np
 
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
-from index.hybrid import check_embedding, embedding_info, lexical_info
 from index.lexical import LexicalIndex, lexical_texts
+from index.manifest import check_embedding, embedding_info, lexical_info
 from index.sentences import SentenceIndex, chunk_units, context_texts
 from index.settings import IndexSettings
 from index.store import read_index, write_index, writer_lock

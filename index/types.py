@@ -159,7 +159,7 @@ class LexicalInfo(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tokenizer: str = Field(description="Tokenisation version (index.lexical.TOKENIZER).")
+    tokenizer: str = Field(description="Tokenisation version (index.terms.TOKENIZER).")
     k1: float
     b: float
     section_context: int = Field(description="IndexSettings.lexical_section_context used.")

@@ -81,7 +81,7 @@ def bundled_index_path(tmp_path_factory, embedder):  # type: ignore[no-untyped-d
 
 @pytest.fixture(scope="session")
 def bundled_search_index(bundled_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
 
     return SearchIndex.load(bundled_index_path, embedding_settings, embedder=embedder)
 

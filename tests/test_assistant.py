@@ -13,15 +13,16 @@ from assistant.followup import needs_context, rewrite_followup
 from assistant.language import phrase
 from assistant.pipeline import Assistant, clean_question
 from assistant.refusal import missing_terms, specific_terms
-from assistant.sentences import footnote_marks, is_footnote, term_overlap
+from assistant.sentences import term_overlap
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
 from assistant.verify import Verifier, cited_text
 from index.indexer import update_index
-from index.lexical import tokenize
+from index.terms import tokenize
 from index.types import SearchFilters
 from ingest import discover, read_batch
 from ingest.settings import ChunkSettings
+from ingest.units import footnote_marks, is_footnote
 from tests.conftest import REPORTS
 
 HCSS = "hcss-strategische-monitor-2022"
@@ -97,7 +98,7 @@ FILLER = (
 def test_a_footnote_beyond_the_retrieved_passages_is_shown_and_cited(
     bundled_index_path, tmp_path, embedder
 ) -> None:
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
 
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -250,7 +251,7 @@ def test_hostile_report_does_not_change_behaviour(tmp_path, embedder) -> None:
     batch = read_batch(discover([tmp_path / "reports"]))
     assert len(batch.documents) == 3
     update_index(tmp_path / "index", batch.documents, ChunkSettings(), embedder)
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
 
     index = SearchIndex.load(tmp_path / "index", embedder.settings, embedder=embedder)
     answer = Assistant(index, embedder, AssistantSettings()).ask(question)

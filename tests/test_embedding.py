@@ -19,7 +19,8 @@ import pytest
 from pydantic import ValidationError
 from tokenizers import Tokenizer
 
-from index.e5_convert import (
+from index.embedding import PACKAGED_MODEL_ID, Embedder, EmbeddingError, get_embedder
+from index.models.e5_convert import (
     MARKER_FILE,
     ConversionError,
     convert_packaged_e5,
@@ -28,7 +29,6 @@ from index.e5_convert import (
     read_checkpoint,
     verified_bytes,
 )
-from index.embedding import PACKAGED_MODEL_ID, Embedder, EmbeddingError, get_embedder
 from index.settings import EmbeddingSettings
 
 pytestmark = pytest.mark.slow

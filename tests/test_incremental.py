@@ -18,8 +18,8 @@ import index.store
 from eval.question_sets import DEV_QUESTIONS, load_questions
 from index.dense import vector_id
 from index.embedding import Embedder
-from index.hybrid import SearchIndex
 from index.indexer import IndexStats, update_index
+from index.search import SearchIndex
 from index.sentences import context_texts
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest

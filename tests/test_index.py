@@ -20,17 +20,12 @@ from eval.question_sets import DEV_QUESTIONS, load_questions
 from eval.retrieval_eval import evaluate_retrieval, format_report
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
-from index.hybrid import (
-    Candidate,
-    SearchIndex,
-    drop_overlapping,
-    fuse,
-    join_passages,
-    merge_neighbours,
-)
-from index.lexical import LexicalIndex, lexical_texts, neutral_terms, tokenize
+from index.lexical import LexicalIndex, lexical_texts
+from index.ranking import Candidate, drop_overlapping, fuse, join_passages, merge_neighbours
+from index.search import SearchIndex
 from index.settings import EmbeddingSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest, write_index
+from index.terms import neutral_terms, tokenize
 from index.types import (
     IndexCorruptError,
     IndexMismatchError,

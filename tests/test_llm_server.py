@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.llm import LLMAnswerer, build_messages, parse_reply
+from assistant.llm_server import LLMServer, LLMServerError, free_port, packaged_model, start_server
 from assistant.settings import LLMSettings
 from assistant.types import LLMError, Passage
 from assistant.verify import Verifier
-from ui.llm_server import LLMServer, LLMServerError, free_port, packaged_model, start_server
 
 REPORTS = Path(__file__).resolve().parents[1] / "data" / "reports"
 QUESTION = "Waarom is Frankrijk de meest geloofwaardige Europese kernmacht?"

@@ -21,8 +21,8 @@ from fpdf import FPDF
 
 from assistant.pipeline import Assistant
 from assistant.settings import AssistantSettings
-from index.hybrid import SearchIndex
 from index.indexer import update_index
+from index.search import SearchIndex
 from ingest import discover, read_batch
 from ingest.settings import ChunkSettings
 from tests.web_helpers import free_port

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.retriever import passage_from_chunk
 from assistant.types import Citation, Passage
-from index.hybrid import join_passages
+from index.ranking import join_passages
 from index.store import _read_chunks
 from index.types import DocumentEntry
 from ingest.chunking import chunk

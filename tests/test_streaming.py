@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from assistant.llm import LLMAnswerer, parse_reply
+from assistant.llm_server import LLMServer, free_port, start_server
 from assistant.pipeline import Assistant
 from assistant.settings import AssistantSettings, LLMSettings
 from assistant.stream import DraftText, FinalAnswer, ReadableReply, StreamEvent, final_answer
 from assistant.types import Answer, LLMError, Passage
 from index.embedding import Embedder
-from index.hybrid import SearchIndex
-from ui.llm_server import LLMServer, free_port, start_server
+from index.search import SearchIndex
 
 # Answered (not refused) by the bundled reports, so the LLM is asked to draft.
 QUESTION = "Waarom is Frankrijk de meest geloofwaardige Europese kernmacht?"

@@ -303,7 +303,7 @@ def search_command(
 ) -> None:
     """Print the passages of the indexed reports that best match QUERY, best first."""
     from index.embedding import EmbeddingError
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
     from index.types import SearchFilters, SearchIndexError
 
     settings = load_settings()
@@ -353,7 +353,7 @@ def _hit_json(hit: Hit) -> dict[str, object]:
 
 from ui import cli_assistant as _cli_assistant  # noqa: E402, F401  (registers `ask`)
 
-# --- llm: a local OpenAI-compatible server (ui/llm_server.py) ---------------------------------
+# --- llm: a local OpenAI-compatible server (assistant/llm_server.py) ------------------------
 
 llm_app = typer.Typer(
     cls=Group, help="Run a local language model for `--answerer llm`.", no_args_is_help=True
@@ -376,7 +376,7 @@ def llm_serve_command(
     ] = None,
 ) -> None:
     """Serve a GGUF model through llama.cpp's OpenAI-compatible API until Ctrl-C."""
-    from ui.llm_server import LLMServerError, serve
+    from assistant.llm_server import LLMServerError, serve
 
     try:
         status = serve(model, host, port, ctx, threads, echo=typer.echo)

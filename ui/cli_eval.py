@@ -87,7 +87,7 @@ def run_command(
     if answerer:
         cfg = cfg.model_copy(update={"answerer": answerer})
     if start_llm:
-        from ui.llm_server import LLMServerError, free_port, running_server
+        from assistant.llm_server import LLMServerError, free_port, running_server
 
         try:
             with running_server(port=free_port()) as server:
@@ -107,7 +107,7 @@ def _run(
     from eval.run import run_questions
     from eval.systems import build_system
     from index.embedding import get_embedder
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
     from index.types import SearchIndexError
 
     try:

@@ -43,7 +43,7 @@ def serve_command(
     LEGATUS_UI__INDEX_RELOAD_S seconds (default 10), without a restart. Exits with status 2 when
     there is no usable index.
     """
-    from index.hybrid import SearchIndex
+    from index.search import SearchIndex
     from ui.cli_assistant import build_assistant
     from ui.conversations import ConversationError, ConversationStore
     from ui.feedback import FeedbackError, FeedbackStore

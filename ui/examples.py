@@ -23,7 +23,7 @@ from assistant.evidence import is_matter
 from assistant.pipeline import Assistant
 from assistant.sentences import report_names
 from assistant.types import AssistantError
-from index.lexical import fold
+from index.terms import fold
 from ingest.types import Chunk, DocumentMeta
 
 TEMPLATES: dict[str, dict[str, str]] = {

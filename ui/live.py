@@ -60,7 +60,7 @@ def reloader(
     """
 
     def load() -> Loaded:
-        from index.hybrid import SearchIndex  # pulls in FAISS: only where it is needed
+        from index.search import SearchIndex  # pulls in FAISS: only where it is needed
 
         index = SearchIndex.load(index_path, embedding, settings, embedder=like.embedder)
         return Loaded(Assistant(index, like.embedder, like.settings, like.llm), index.manifest)

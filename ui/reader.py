@@ -193,7 +193,7 @@ def _section(group: Sequence[Chunk], marked: set[str], footnote: str, level: int
 
 def _joined(group: Sequence[Chunk], marked: set[str]) -> tuple[str, dict[int, str], list[Span]]:
     """The text the passages of one section cover (overlaps once, the whitespace between them
-    restored as ``index.hybrid.join_passages`` does), the anchor at each passage's start, and
+    restored as ``index.ranking.join_passages`` does), the anchor at each passage's start, and
     the extents of the marked ones, in that text."""
     base, end = group[0].start, group[0].start
     text = ""

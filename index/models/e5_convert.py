@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
-from index.e5_tokenizer import UnigramVocab, build_tokenizer, save_tokenizer, write_json
+from index.models.e5_tokenizer import UnigramVocab, build_tokenizer, save_tokenizer, write_json
 
 PACKAGED_FILE = "e5-small-q4.bin"
 PACKAGED_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"

@@ -1,0 +1,259 @@
+"""The embedded index: hybrid, dense or BM25 search over a folder of FAISS and bm25s files.
+
+Example:
+    >>> index = SearchIndex.load(Path("~/.local/share/legatus/index"), EmbeddingSettings())
+    ... # doctest: +SKIP
+    >>> for hit in index.search("Wat is de Nuclear Planning Group?", k=3):  # doctest: +SKIP
+    ...     print(hit.rank, hit.document.title, hit.chunk.section_label, hit.page)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.dense import DenseIndex, vector_id
+from index.embedding import Embedder, get_embedder
+from index.lexical import LexicalIndex, lexical_texts
+from index.manifest import check_embedding, lexical_info
+from index.ranking import Span, drop_overlapping, fuse, join_passages, merge_neighbours, single
+from index.sentences import SentenceIndex
+from index.settings import EmbeddingSettings, IndexSettings
+from index.store import REBUILD_HINT, read_index
+from index.terms import neutral_terms
+from index.types import Hit, IndexManifest, IndexMismatchError, SearchFilters
+from ingest.language import guess_language
+from ingest.types import Chunk, DocumentMeta
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+class SearchIndex:
+    """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
+
+    Load it once and keep it; searching is thread-safe for reading. The embedding model loads on
+    the first dense or hybrid search.
+
+    Example:
+        >>> index = SearchIndex.load(Path("var/index"), EmbeddingSettings())  # doctest: +SKIP
+        >>> hits = index.search("Welke methoden gebruikte de Strategische Monitor?", k=5,
+        ...                     filters=SearchFilters(publishers=("HCSS",)))  # doctest: +SKIP
+        >>> hits[0].chunk.text[:40], hits[0].score  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        manifest: IndexManifest,
+        chunks: Sequence[Chunk],
+        dense: DenseIndex,
+        embedder: Embedder,
+        settings: IndexSettings | None = None,
+        lexical: LexicalIndex | None = None,
+        sentences: SentenceIndex | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.settings = settings or IndexSettings()
+        self.chunks: tuple[Chunk, ...] = tuple(chunks)
+        self.documents: dict[str, DocumentMeta] = {
+            doc_id: entry.meta() for doc_id, entry in manifest.documents.items()
+        }
+        self._dense = dense
+        self._embedder = embedder
+        self._vector_ids = np.fromiter((vector_id(c.id) for c in self.chunks), dtype=np.int64)
+        self._row_of = {int(v): row for row, v in enumerate(self._vector_ids)}
+        self._rows_by_id = {c.id: row for row, c in enumerate(self.chunks)}
+        self._doc_rows = np.array([c.doc_id for c in self.chunks], dtype=object)
+        self._languages = np.array(
+            [self.documents[c.doc_id].language for c in self.chunks], dtype=object
+        )
+        if lexical is None or manifest.lexical != lexical_info(self.settings):
+            # saved with other lexical settings (or not at all): build it here
+            lexical = LexicalIndex(
+                lexical_texts(self.chunks, self.settings.lexical_section_context)
+            )
+        self._lexical = lexical
+        self._sentences = sentences or SentenceIndex.empty(dense.dimension)
+        self._sentence_rows = np.fromiter(  # store row of each passage with sentences
+            (self._row_of[int(v)] for v in self._sentences.run_owners),
+            dtype=np.int64,
+            count=len(self._sentences.run_owners),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        embedding_settings: EmbeddingSettings,
+        settings: IndexSettings | None = None,
+        *,
+        embedder: Embedder | None = None,
+    ) -> SearchIndex:
+        """Read the index folder at ``path``.
+
+        Raises:
+            IndexNotFoundError: there is no index at ``path``.
+            IndexMismatchError: it was built with another schema or embedding model.
+            IndexCorruptError: its files are unreadable or inconsistent.
+        """
+        settings = settings or IndexSettings()
+        embedder = embedder or get_embedder(embedding_settings)
+        manifest, chunks, dense, lexical, sentences = read_index(
+            path, ef_search=settings.hnsw_ef_search
+        )
+        check_embedding(manifest.embedding, embedder, where=path)
+        return cls(manifest, chunks, dense, embedder, settings, lexical, sentences)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """The passage with this id.
+
+        Raises:
+            KeyError: no passage has this id.
+        """
+        return self.chunks[self._rows_by_id[chunk_id]]
+
+    def following(self, chunk_id: str, count: int) -> tuple[Chunk, ...]:
+        """Stored passage ``chunk_id`` and up to ``count`` passages after it in the same report, in
+        report order; () if no passage has this id."""
+        row = self._rows_by_id.get(chunk_id)
+        if row is None:
+            return ()
+        doc = self.chunks[row].doc_id
+        out = []
+        for piece in self.chunks[row : row + count + 1]:
+            if piece.doc_id != doc:
+                break
+            out.append(piece)
+        return tuple(out)
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        *,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first.
+
+        Args:
+            query: the question, in any language the model reads.
+            k: how many passages to return.
+            filters: which reports may be searched (by id, publisher, date).
+            mode: "hybrid" (reciprocal-rank fusion of both), "dense" (embeddings only) or
+                "lexical" (BM25 only, over all the question's words).
+        """
+        if k <= 0 or not self.chunks:
+            return []
+        mask = self._mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        s = self.settings
+        n = max(s.candidates, k)
+        if mode == "dense":
+            candidates = single(self._dense_ranking(self._query_vector(query), n, mask), "dense")
+        elif mode == "lexical":
+            candidates = single(self._lexical.top(query, n, mask), "lexical")
+        else:
+            vector = self._query_vector(query)
+            candidates = fuse(
+                self._dense_ranking(vector, n, mask),
+                self._lexical.top(self._lexical_scores(query), n, mask),
+                sentence=self._sentence_ranking(vector, n, mask) if s.sentence_weight else (),
+                rrf_k=s.rrf_k,
+                dense_weight=s.dense_weight,
+                lexical_weight=s.lexical_weight,
+                sentence_weight=s.sentence_weight,
+            )
+        if s.merge_neighbours > 1:
+            spans = merge_neighbours(candidates, self.chunks, k, s.merge_neighbours, 2 * k)
+            return [self._hit(span, rank) for rank, span in enumerate(spans, start=1)]
+        if s.max_overlap < 1:
+            candidates = drop_overlapping(candidates, self.chunks, k, s.max_overlap)
+        return [
+            self._hit(Span(c, c.row, c.row), rank) for rank, c in enumerate(candidates[:k], start=1)
+        ]
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Sentence text → stored vector and context vector (a ``(2, dimension)`` array) for the
+        sentences of these stored passages (a merged passage's ``Hit.parts``), so that an
+        answerer need not embed them again."""
+        out: dict[str, np.ndarray] = {}
+        for chunk_id in chunk_ids:
+            row = self._rows_by_id.get(chunk_id)
+            if row is not None:
+                vid = int(self._vector_ids[row])
+                out.update(self._sentences.unit_vectors(self.chunks[row], vid))
+        return out
+
+    def _lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 scores; for passages in another language than the question, only the question's
+        names, acronyms and numbers count (its other words are mostly noise there)."""
+        scores = self._lexical.scores(query)
+        language = guess_language(query)
+        if not self.settings.cross_lingual_terms or not language:
+            return scores
+        other = (self._languages != language) & (self._languages != "")
+        if not other.any():
+            return scores
+        return np.where(other, self._lexical.scores(neutral_terms(query)), scores)
+
+    def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None or not filters.active:
+            return None
+        allowed = [doc_id for doc_id, meta in self.documents.items() if filters.accepts(meta)]
+        return np.isin(self._doc_rows, np.array(allowed, dtype=object))
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        vector = self._embedder.encode_queries([query])[0]
+        if vector.shape[-1] != self._dense.dimension:
+            raise IndexMismatchError(
+                f"the model makes {vector.shape[-1]}-dimensional vectors but the index holds "
+                f"{self._dense.dimension}-dimensional ones; {REBUILD_HINT}"
+            )
+        return vector
+
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        allowed = self._vector_ids[mask] if mask is not None else None
+        found = self._dense.search(vector, n, allowed)
+        return [(self._row_of[vid], score) for vid, score in found]
+
+    def _sentence_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Passages by the cosine of their best-matching sentence, best first."""
+        scores = self._sentences.best_per_run(vector)
+        rows = self._sentence_rows
+        if mask is not None:
+            keep = mask[rows]
+            rows, scores = rows[keep], scores[keep]
+        if len(scores) > n:  # the n best, and any tied with the n-th
+            cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+            keep = scores >= cut
+            rows, scores = rows[keep], scores[keep]
+        order = np.lexsort((rows, -scores))[:n]  # ties: report order
+        return [(int(rows[i]), float(scores[i])) for i in order]
+
+    def _hit(self, span: Span, rank: int) -> Hit:
+        cand = span.best
+        pieces = [self.chunks[r] for r in span.rows]
+        piece = join_passages(pieces)
+        return Hit(
+            chunk=piece,
+            document=self.documents[piece.doc_id],
+            rank=rank,
+            score=cand.score,
+            dense_score=cand.dense[1] if cand.dense else None,
+            lexical_score=cand.lexical[1] if cand.lexical else None,
+            dense_rank=cand.dense[0] if cand.dense else None,
+            lexical_rank=cand.lexical[0] if cand.lexical else None,
+            sentence_score=cand.sentence[1] if cand.sentence else None,
+            parts=tuple(p.id for p in pieces),
+        )
