@@ -107,11 +107,19 @@ def test_without_share_hint_restores_stdout() -> None:
     assert sys.stdout is before
 
 
-def test_packaging_declares_the_question_sets_as_package_data() -> None:
+def test_packaging_ships_every_package_and_the_question_sets() -> None:
+    from setuptools import find_packages
+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert isinstance(config["project"]["license"], str)  # SPDX, not the deprecated table
     setuptools = config["tool"]["setuptools"]
-    assert "eval.questions" in setuptools["packages"]
+    found = set(find_packages(str(ROOT), include=setuptools["packages"]["find"]["include"]))
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for stage in ("ingest", "index", "assistant", "ui", "eval")
+        for init in (ROOT / stage).rglob("__init__.py")
+    }
+    assert on_disk <= found and {"ingest.readers", "index.models", "eval.questions"} <= found
     patterns = setuptools["package-data"]["eval.questions"]
     shipped = {p.name for pattern in patterns for p in (ROOT / "eval" / "questions").glob(pattern)}
     assert {"dev.jsonl", "wide.jsonl", "holdout.jsonl"} <= shipped

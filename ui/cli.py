@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ui.cli_assistant import ask_command
+from ui.cli_common import checked_question, fail, load_settings
+from ui.cli_eval import eval_app
 from ui.cli_help import Command, Group
+from ui.cli_web import feedback_app, serve_command
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,41 +37,8 @@ app = typer.Typer(
 )
 
 
-def load_settings() -> Settings:
-    """Settings from the environment, or a readable error."""
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's ValidationError carries the precise field message
-        typer.echo(f"error: invalid LEGATUS_* setting: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
 def main() -> None:
     app()
-
-
-def checked_question(question: str, settings: Settings, what: str = "question") -> str:
-    """The question cleaned (as the assistant reads it), or a message and exit status 2.
-
-    Checked before the index and the model are loaded, so a bad question costs nothing.
-    """
-    from assistant.pipeline import clean_question
-    from assistant.types import QuestionError
-
-    limit = settings.assistant.max_question_chars
-    try:
-        text = clean_question(question, max(limit, len(question)))
-    except QuestionError as exc:
-        typer.echo(f"error: {str(exc).replace('the question', f'the {what}')}", err=True)
-        raise typer.Exit(2) from exc
-    if len(text) > limit:
-        typer.echo(
-            f"error: the {what} is {len(text)} characters long; the limit is {limit} "
-            "(LEGATUS_ASSISTANT__MAX_QUESTION_CHARS). Shorten it.",
-            err=True,
-        )
-        raise typer.Exit(2)
-    return text
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -81,12 +52,10 @@ def _read_reports(paths: list[Path] | None, settings: Settings) -> ingest.Batch:
     found = ingest.scan(paths or [settings.reports])
     files = found.files
     if not files and not found.failures:
-        typer.echo(
-            f"error: no reports found in {', '.join(map(str, paths or [settings.reports]))}"
+        fail(
+            f"no reports found in {', '.join(map(str, paths or [settings.reports]))}"
             f" (supported: .pdf .html .docx .md .txt)",
-            err=True,
         )
-        raise typer.Exit(2)
     with tqdm(
         total=len(files), desc="reading", unit="file", disable=len(files) < 3, file=sys.stderr
     ) as bar:
@@ -115,8 +84,7 @@ def chunks_command(
     documents = [d for d in batch.documents if doc is None or d.doc_id == doc]
     if doc is not None and not documents:
         known = ", ".join(d.doc_id for d in batch.documents) or "none"
-        typer.echo(f"error: no document '{doc}'; known: {known}", err=True)
-        raise typer.Exit(2)
+        fail(f"no document '{doc}'; known: {known}")
     for document in documents:
         for piece in ingest.chunk(document, settings.chunk):
             typer.echo(json.dumps(dataclasses.asdict(piece), ensure_ascii=False))
@@ -235,8 +203,7 @@ def _update_index(
             progress=progress,
         )  # fmt: skip
     except (SearchIndexError, EmbeddingError) as exc:
-        typer.echo(f"error: index not updated: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(f"index not updated: {exc}", exc)
     finally:
         if bar is not None:
             bar.close()
@@ -308,8 +275,7 @@ def search_command(
 
     settings = load_settings()
     if mode not in ("hybrid", "dense", "lexical"):
-        typer.echo(f"error: --mode must be hybrid, dense or lexical, not {mode!r}", err=True)
-        raise typer.Exit(2)
+        fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
     query = checked_question(query, settings, "query")
     filters = SearchFilters(tuple(report or ()), tuple(publisher or ()), date_from, date_to)
     try:
@@ -317,12 +283,10 @@ def search_command(
         unknown = sorted(set(filters.doc_ids) - set(index.documents))
         if unknown:
             known = ", ".join(sorted(index.documents)) or "none"
-            typer.echo(f"error: no indexed report {', '.join(unknown)}; known: {known}", err=True)
-            raise typer.Exit(2)
+            fail(f"no indexed report {', '.join(unknown)}; known: {known}")
         hits = index.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
     except (SearchIndexError, EmbeddingError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     if as_json:
         typer.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=1))
         return
@@ -351,14 +315,11 @@ def _hit_json(hit: Hit) -> dict[str, object]:
     return row
 
 
-from ui import cli_assistant as _cli_assistant  # noqa: E402, F401  (registers `ask`)
-
 # --- llm: a local OpenAI-compatible server (assistant/llm_server.py) ------------------------
 
 llm_app = typer.Typer(
     cls=Group, help="Run a local language model for `--answerer llm`.", no_args_is_help=True
 )
-app.add_typer(llm_app, name="llm")
 
 
 @llm_app.command("serve", cls=Command)
@@ -381,11 +342,15 @@ def llm_serve_command(
     try:
         status = serve(model, host, port, ctx, threads, echo=typer.echo)
     except LLMServerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     raise typer.Exit(status)
 
 
 # --- end llm ---------------------------------------------------------------------------------
-from ui import cli_eval as _cli_eval  # noqa: E402, F401  (registers `eval`)
-from ui import cli_web as _cli_web  # noqa: E402, F401  (registers `serve`, `feedback`)
+
+# The commands of the other modules, registered here and nowhere else (in the order of --help).
+app.command("ask", cls=Command)(ask_command)
+app.add_typer(llm_app, name="llm")
+app.add_typer(eval_app, name="eval")
+app.command("serve", cls=Command)(serve_command)
+app.add_typer(feedback_app, name="feedback")

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ui.cli import app, checked_question, load_settings
-from ui.cli_help import Command
+from ui.cli_common import checked_question, fail, load_settings
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,8 +29,7 @@ def build_assistant(settings: Settings, answerer: str | None = None) -> Assistan
     try:
         return open_assistant(settings.index.path, settings.embedding, settings.index, cfg)
     except (SearchIndexError, AssistantError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
 
 
 def format_answer(answer: Answer) -> str:
@@ -54,7 +52,6 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-@app.command("ask", cls=Command)
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in Dutch or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -83,15 +80,13 @@ def ask_command(
     from ui.filters import FilterError, make_filters
 
     if answerer not in (None, "extractive", "llm"):
-        typer.echo("error: --answerer must be 'extractive' or 'llm'", err=True)
-        raise typer.Exit(2)
+        fail("--answerer must be 'extractive' or 'llm'")
     settings = load_settings()
     question = checked_question(question, settings)
     try:
         filters = make_filters(report, publisher, date_from, date_to)
     except FilterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     assistant = build_assistant(settings, answerer)
     # Load the model and run it once now: otherwise the first question, the only one here,
     # pays for it and answer_ms reads seconds where the running page takes a fraction of one.
@@ -101,8 +96,7 @@ def ask_command(
     try:
         answer = assistant.ask(question, filters=filters)
     except AssistantError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     if as_json:
         data = answer.to_json()
         data.update(answer_ms=data["latency_ms"], startup_ms=round(startup_ms, 1))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eval.question_sets import DEV_SETS as DEV_SET_PATHS
-from ui.cli import app, load_settings
+from ui.cli_common import fail, load_settings
 from ui.cli_help import Command, Group
 from ui.settings import Settings
 
@@ -30,7 +30,6 @@ eval_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-app.add_typer(eval_app, name="eval")
 
 QuestionsOpt = Annotated[
     list[Path],
@@ -55,8 +54,7 @@ def _questions(paths: list[Path]) -> tuple[list[EvalCase], dict[str, str]]:
                 sets[case.id] = path.stem
                 cases.append(case)
     except QuestionSetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     return cases, sets
 
 
@@ -94,8 +92,7 @@ def run_command(
                 llm = cfg.llm.model_copy(update={"base_url": server.base_url})
                 _run(cases, output, system, cfg.model_copy(update={"llm": llm}), settings)
         except LLMServerError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(str(exc), exc)
         return
     _run(cases, output, system, cfg, settings)
 
@@ -117,8 +114,7 @@ def _run(
         )
         assistant = build_system(system, index, embedder, cfg, settings.reports)
     except (SearchIndexError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     rows = run_questions(cases, assistant.ask, output, desc=system)
     report = summarise(cases, rows, system)
     typer.echo(f"{len(rows)} questions → {output}")
@@ -151,8 +147,7 @@ def report_command(
         reports = [summarise(cases, read_rows(run), run.stem, sets=sets) for run in runs]
         path = write_report(reports, out)
     except (EvalError, ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     typer.echo(f"report: {path}")
 
 
@@ -177,8 +172,7 @@ def gate_command(
             return
         regressions = compare(report, baseline)
     except (EvalError, ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     if regressions:
         typer.echo("evaluation gate FAILED:", err=True)
         for line in regressions:

@@ -13,7 +13,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from ui.cli import app, load_settings
+from ui.cli_common import fail, load_settings
 from ui.cli_help import Command, Group
 from ui.settings import Settings
 
@@ -26,7 +26,6 @@ def feedback_path(settings: Settings) -> Path:
     return settings.ui.feedback_db or settings.index.path.parent / "feedback.sqlite3"
 
 
-@app.command("serve", cls=Command)
 def serve_command(
     host: Annotated[
         str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
@@ -53,12 +52,10 @@ def serve_command(
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ui = settings.ui.model_copy(update=updates)
     if not settings.index.path.exists():
-        typer.echo(
-            f"error: no index at {settings.index.path}; run `legatus ingest` first to index the "
+        fail(
+            f"no index at {settings.index.path}; run `legatus ingest` first to index the "
             "reports (or set LEGATUS_INDEX__PATH to an existing index)",
-            err=True,
         )
-        raise typer.Exit(2)
     if ui.host not in ("127.0.0.1", "localhost", "::1") and not ui.auth:
         typer.echo(
             f"warning: listening on {ui.host} without a login; set LEGATUS_UI__AUTH", err=True
@@ -74,13 +71,11 @@ def serve_command(
     try:
         store = FeedbackStore(feedback_path(settings))
     except FeedbackError as exc:
-        typer.echo(f"error: {exc}; set LEGATUS_UI__FEEDBACK_DB to a writable file", err=True)
-        raise typer.Exit(2) from exc
+        fail(f"{exc}; set LEGATUS_UI__FEEDBACK_DB to a writable file", exc)
     try:
         conversations = ConversationStore(conversations_path(settings))
     except ConversationError as exc:
-        typer.echo(f"error: {exc}; set LEGATUS_UI__CONVERSATIONS_DB to a writable file", err=True)
-        raise typer.Exit(2) from exc
+        fail(f"{exc}; set LEGATUS_UI__CONVERSATIONS_DB to a writable file", exc)
 
     from ui.web import build_app, serve
 
@@ -159,7 +154,6 @@ class ShareHintFilter(io.TextIOBase):
 
 
 feedback_app = typer.Typer(cls=Group, help="Readers' ratings of answers.", no_args_is_help=True)
-app.add_typer(feedback_app, name="feedback")
 
 
 @feedback_app.command("export", cls=Command)
@@ -178,16 +172,13 @@ def feedback_export_command(
     from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
 
     if rating not in ("up", "down", "all"):
-        typer.echo("error: --rating must be up, down or all", err=True)
-        raise typer.Exit(2)
+        fail("--rating must be up, down or all")
     settings = load_settings()
     path = feedback_path(settings)
     if not path.exists():
-        typer.echo(f"error: no feedback database at {path}; nothing has been rated yet", err=True)
-        raise typer.Exit(2)
+        fail(f"no feedback database at {path}; nothing has been rated yet")
     try:
         count = export_jsonl(FeedbackStore(path), file, rating)  # type: ignore[arg-type]
     except (FeedbackError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc), exc)
     typer.echo(f"wrote {count} question{'s' * (count != 1)} to {file}")
