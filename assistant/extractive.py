@@ -122,9 +122,9 @@ class ExtractiveAnswerer:
         """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
         each a ``(2, dimension)`` array of its vector and context vector
         (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context.
-        ``footnotes`` finds a footnote that no retrieved passage holds
-        (``SearchIndex.footnote``). ``tables`` gives the table of a report's section, so that
-        a sentence from a table row is quoted under its row and column."""
+        ``footnotes`` finds a footnote that no retrieved passage holds (``Assistant._footnote``,
+        over ``Retriever.following``). ``tables`` gives the table of a report's section, so
+        that a sentence from a table row is quoted under its row and column."""
         self.embedder = embedder
         self.tables = tables
         self.idf = idf
