@@ -100,6 +100,15 @@ def _click(d: Any, el: Any, tries: int = 20) -> None:
     el.click()
 
 
+def _sidebar(d: Any, open_: bool) -> None:
+    """Open or close the phone's scope sidebar with its toggle, as a thumb would: the toggle
+    slides with the panel, so the tap waits until it is not under the panel's own content."""
+    css = _css()
+    _click(d, d.find_element(css, ".sidebar .toggle-button"))
+    _wait(d, lambda d: bool(d.find_elements(css, ".sidebar.open")) == open_, 10)
+    time.sleep(0.5)  # the slide (a CSS transition) ends before the next tap
+
+
 def _shot(d: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     d.save_screenshot(str(ARTIFACTS / f"{name}.png"))
@@ -169,15 +178,13 @@ def test_daily_use_in_a_browser(web_server: dict, size: str, tmp_path: Path) -> 
 
         # 5. A new conversation, then back to the first one from the list.
         if phone:
-            d.find_element(css, ".sidebar .toggle-button").click()
-            _wait(d, lambda d: d.find_elements(css, ".sidebar.open"), 10)
-            d.find_element(css, ".sidebar .toggle-button").click()
+            _sidebar(d, open_=True)
+            _sidebar(d, open_=False)
         d.find_element(css, "#lg-new").click()
         _wait(d, lambda d: METHODS not in _text(d.find_element(css, "#lg-chat")), 30)
         _ask(d, FRANCE, 0)
         if phone:
-            d.find_element(css, ".sidebar .toggle-button").click()
-            _wait(d, lambda d: d.find_elements(css, ".sidebar.open"), 10)
+            _sidebar(d, open_=True)
         _wait(d, lambda d: len(d.find_elements(css, "#lg-history label")) == 2, 30)
         listed = d.find_elements(css, "#lg-history label")
         older = next(x for x in listed if "onderzoeksmethoden" in _text(x))
