@@ -33,7 +33,7 @@ from index.embedding import get_embedder  # noqa: E402
 from index.indexer import update_index  # noqa: E402
 from index.search import SearchIndex  # noqa: E402
 from index.settings import EmbeddingSettings  # noqa: E402
-from ingest import discover, read_batch  # noqa: E402
+from ingest import discover, prepare, read_batch  # noqa: E402
 from ingest.settings import ChunkSettings  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def main() -> int:
         path = Path(tmp) / "index"
         update_index(
             path,
-            read_batch(discover([ROOT / "data" / "reports"])).documents,
+            prepare(read_batch(discover([ROOT / "data" / "reports"]))),
             ChunkSettings(),
             embedder,
         )

@@ -56,7 +56,7 @@ from index.types import (  # noqa: E402
     IndexCounts,
     IndexManifest,
 )
-from ingest import chunk, discover, read_batch  # noqa: E402
+from ingest import discover, prepare, read_batch  # noqa: E402
 from ingest.settings import ChunkSettings  # noqa: E402
 from ingest.types import Chunk  # noqa: E402
 
@@ -103,25 +103,23 @@ def bench_bundled(work: Path) -> list[str]:
     _, load_s = timed(embedder.warm_up)
     files = discover([REPORTS])
     batch, read_s = timed(lambda: read_batch(files))
-    docs = batch.documents  # type: ignore[attr-defined]
-    paths = dict(zip([d.doc_id for d in docs], files, strict=True))
     cfg = ChunkSettings()
-    _, chunk_s = timed(lambda: [chunk(d, cfg) for d in docs])
+    reports, chunk_s = timed(lambda: prepare(batch, cfg))  # type: ignore[arg-type]
 
     full = work / "full"
-    stats, build_s = timed(lambda: update_index(full, docs, cfg, embedder, paths=paths))
-    again, again_s = timed(lambda: update_index(full, docs, cfg, embedder, paths=paths))
+    stats, build_s = timed(lambda: update_index(full, reports, cfg, embedder))
+    again, again_s = timed(lambda: update_index(full, reports, cfg, embedder))
     one = work / "one"
-    first, rest = docs[:1], docs[1:]
-    update_index(one, first, cfg, embedder, paths=paths)
-    added, add_s = timed(lambda: update_index(one, [*first, *rest], cfg, embedder, paths=paths))
+    first, rest = reports[:1], reports[1:]
+    update_index(one, first, cfg, embedder)
+    added, add_s = timed(lambda: update_index(one, [*first, *rest], cfg, embedder))
 
     index, open_s = timed(lambda: SearchIndex.load(full, settings, embedder=embedder))
     assert isinstance(index, SearchIndex)
     questions = [c.question for c in load_questions(DEV_QUESTIONS)]
     index.search(questions[0])  # warm-up
     lines = [
-        f"- model load (warm cache): {load_s:.1f} s; read {len(docs)} reports: {read_s:.2f} s; "
+        f"- model load (warm cache): {load_s:.1f} s; read {len(reports)} reports: {read_s:.2f} s; "
         f"chunk: {chunk_s:.2f} s",
         f"- full build, {stats.chunks} passages (read excluded; embed + write): "  # type: ignore[attr-defined]
         f"{build_s:.1f} s ({stats.chunks / build_s:.1f} passages/s)",  # type: ignore[attr-defined]

@@ -1,9 +1,10 @@
-"""Building and updating the index folder from ingested documents, re-embedding only what changed.
+"""Building and updating the index folder from ingested reports, re-embedding only what changed.
 
-Every document given is cut into passages again (cheap); a passage whose embedding text (header
-and passage) is already in the index reuses the stored vector, so only new or changed passages
-are embedded: an unchanged passage keeps its id (a hash of document id, offsets and text) and its
-vector, and one that only moved because text before it changed gets a new id but the old vector.
+The index stage takes reports as ingest made them (``ingest.Report``: document, passages,
+file); a passage whose embedding text (header and passage) is already in the index reuses the
+stored vector, so only new or changed passages are embedded: an unchanged passage keeps its id
+(a hash of document id, offsets and text) and its vector, and one that only moved because text
+before it changed gets a new id but the old vector.
 
 Reports indexed earlier and not given now are kept, unless they were read from under one of the
 ``prune_under`` folders (then they were deleted there and are removed), or their file is in
@@ -11,7 +12,9 @@ Reports indexed earlier and not given now are kept, unless they were read from u
 this time: the indexed version stays, since the file is unknown rather than gone).
 
 Example:
-    >>> stats = update_index(Path("var/index"), batch.documents, ChunkSettings(),
+    >>> batch = ingest.read_batch(ingest.discover(["data/reports"]))  # doctest: +SKIP
+    >>> reports = ingest.prepare(batch, ChunkSettings())  # doctest: +SKIP
+    >>> stats = update_index(Path("var/index"), reports, ChunkSettings(),
     ...                      get_embedder(EmbeddingSettings()))  # doctest: +SKIP
     >>> stats.embedded_chunks, stats.reused_chunks  # doctest: +SKIP
     (12, 233)
@@ -45,9 +48,8 @@ from index.types import (
     IndexSchemaError,
     SearchIndexError,
 )
-from ingest.chunking import chunk
 from ingest.settings import ChunkSettings
-from ingest.types import Chunk, Document
+from ingest.types import Chunk, Document, Report
 
 EMBED_BATCH = 64
 """Passages per call to the embedder (the progress callback fires after each)."""
@@ -95,28 +97,27 @@ def _text_key(piece: Chunk) -> bytes:
 
 def update_index(
     path: Path,
-    documents: Sequence[Document],
+    reports: Sequence[Report],
     chunk_settings: ChunkSettings,
     embedder: Embedder,
     settings: IndexSettings | None = None,
     *,
-    paths: Mapping[str, Path] | None = None,
     prune_under: Sequence[Path] = (),
     keep_paths: Collection[Path] = (),
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> IndexStats:
-    """Bring the index at ``path`` up to date with ``documents``, writing it atomically.
+    """Bring the index at ``path`` up to date with ``reports``, writing it atomically.
 
     Args:
         path: the index folder (created if missing).
-        documents: the reports just read.
-        chunk_settings: how to cut them into passages.
+        reports: the reports just read and cut (``ingest.prepare``); each one's file is
+            recorded and used for pruning.
+        chunk_settings: the settings their passages were cut with (recorded in the manifest).
         embedder: the passage embedder; must match the index's model unless ``rebuild``.
         settings: dense index parameters (HNSW threshold, ...).
-        paths: doc_id → file each document was read from (recorded, and used for pruning).
         prune_under: indexed reports recorded under these folders (or equal to these files)
-            and absent from ``documents`` are removed.
+            and absent from ``reports`` are removed.
         keep_paths: files that failed to read and folders that could not be listed; reports
             recorded with these paths, or under these folders, are kept.
         rebuild: ignore the existing index and embed everything again.
@@ -131,18 +132,15 @@ def update_index(
     """
     started = time.perf_counter()
     settings = settings or IndexSettings()
-    paths = paths or {}
+    documents = [r.document for r in reports]
     with writer_lock(path):
         upgraded = False
         try:
             old = None if rebuild else _read_old(path, embedder)
         except IndexSchemaError:
             old, upgraded = None, True  # written by another version: embed everything again
-        new_chunks = {doc.doc_id: chunk(doc, chunk_settings) for doc in documents}
-        entries = {
-            doc.doc_id: _entry(doc, new_chunks[doc.doc_id], paths.get(doc.doc_id))
-            for doc in documents
-        }
+        new_chunks = {r.doc_id: list(r.chunks) for r in reports}
+        entries = {r.doc_id: _entry(r.document, r.chunks, r.path) for r in reports}
         kept, removed = _carry_over(old, entries, prune_under, keep_paths)
         entries.update(kept)
         all_chunks = _ordered(entries, new_chunks, old)

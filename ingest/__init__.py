@@ -1,8 +1,17 @@
 """Ingest: reports on disk → cleaned, structured documents → citable chunks."""
 
 from ingest.chunking import chunk
-from ingest.pipeline import Batch, Discovery, Failure, discover, read, read_batch, scan
-from ingest.types import Chunk, Document, DocumentMeta, IngestError, Section
+from ingest.pipeline import (
+    Batch,
+    Discovery,
+    Failure,
+    discover,
+    prepare,
+    read,
+    read_batch,
+    scan,
+)
+from ingest.types import Chunk, Document, DocumentMeta, IngestError, Report, Section
 
 __all__ = [
     "Batch",
@@ -12,9 +21,11 @@ __all__ = [
     "DocumentMeta",
     "Failure",
     "IngestError",
+    "Report",
     "Section",
     "chunk",
     "discover",
+    "prepare",
     "read",
     "read_batch",
     "scan",

@@ -1,4 +1,5 @@
-"""Reading reports from disk into documents: one file, or a whole batch that survives bad files.
+"""Reading reports from disk into documents: one file, or a whole batch that survives bad files;
+and a batch cut into passages, ready for the index (`prepare`).
 
 Finding the files (`scan`) and reading them (`read_batch`) both report what they skip, by name,
 instead of failing the batch or passing over it in silence.
@@ -13,11 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.chunking import chunk
 from ingest.clean import clean
 from ingest.readers import SUPPORTED_SUFFIXES, read_raw
-from ingest.settings import ReadLimits
+from ingest.settings import ChunkSettings, ReadLimits
 from ingest.structure import build_document
-from ingest.types import Document, IngestError
+from ingest.types import Document, IngestError, Report
 
 
 def file_hash(path: Path) -> str:
@@ -206,10 +208,27 @@ def _outside(target: Path) -> str:
 
 @dataclass(frozen=True)
 class Batch:
-    """The documents read from a batch and the files that were skipped."""
+    """What a batch read: each file with its document (in the order read), and the files that
+    were skipped."""
 
-    documents: tuple[Document, ...]
+    read: tuple[tuple[Path, Document], ...]
     failures: tuple[Failure, ...]
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return tuple(doc for _, doc in self.read)
+
+
+def prepare(batch: Batch, cfg: ChunkSettings | None = None) -> tuple[Report, ...]:
+    """The batch's documents cut into passages, each with the file it was read from: what
+    ``index.indexer.update_index`` takes (with the same ``cfg``, which it records).
+
+    Example:
+        >>> reports = prepare(read_batch(discover(["data/reports"])))  # doctest: +SKIP
+        >>> reports[0].path.name, len(reports[0].chunks)  # doctest: +SKIP
+        ('clingendael-state-of-the-union-2026.pdf', 131)
+    """
+    return tuple(Report(doc, tuple(chunk(doc, cfg)), path) for path, doc in batch.read)
 
 
 def read_batch(
@@ -227,7 +246,7 @@ def read_batch(
         limits: file size limits (default: `ReadLimits()`).
         skipped: failures found before reading (``scan(...).failures``); they come first.
     """
-    documents: list[Document] = []
+    pairs: list[tuple[Path, Document]] = []
     failures: list[Failure] = list(skipped)
     seen: dict[str, Path] = {}
     for path in paths:
@@ -256,5 +275,5 @@ def read_batch(
             )
             continue
         seen[doc.doc_id] = path
-        documents.append(doc)
-    return Batch(tuple(documents), tuple(failures))
+        pairs.append((path, doc))
+    return Batch(tuple(pairs), tuple(failures))

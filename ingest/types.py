@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 BlockKind = Literal["raw", "heading", "paragraph", "list_item", "table_row", "footnote", "quote"]
@@ -199,3 +200,21 @@ class Chunk:
     def embedding_text(self) -> str:
         """The text to embed: contextual header, then the passage."""
         return f"{self.header}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report ready for the index: its document, the passages it was cut into, and the file it
+    was read from (``None`` for a document that was not read from a file of the user's).
+
+    ``ingest.prepare`` makes them from a batch; ``index.indexer.update_index`` takes them, so a
+    report is read and cut once, and its file travels with it.
+    """
+
+    document: Document
+    chunks: tuple[Chunk, ...]
+    path: Path | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return self.document.doc_id

@@ -70,12 +70,11 @@ def embedder(embedding_settings):  # type: ignore[no-untyped-def]
 def bundled_index_path(tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
     """The bundled reports indexed with the real model and FAISS, once per session."""
     from index.indexer import update_index
-    from ingest import discover, read_batch
+    from ingest import discover, prepare, read_batch
     from ingest.settings import ChunkSettings
 
     path = tmp_path_factory.mktemp("bundled") / "index"
-    batch = read_batch(discover([REPORTS]))
-    update_index(path, batch.documents, ChunkSettings(), embedder)
+    update_index(path, prepare(read_batch(discover([REPORTS]))), ChunkSettings(), embedder)
     return path
 
 
@@ -95,14 +94,6 @@ def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def dev_answers(assistant):  # type: ignore[no-untyped-def]
-    """Every dev question answered once per session: {id: (case, answer)}."""
-    from eval.question_sets import DEV_QUESTIONS, load_questions
-
-    return {case.id: (case, assistant.ask(case.question)) for case in load_questions(DEV_QUESTIONS)}
-
-
-@pytest.fixture(scope="session")
 def all_dev_answers(assistant):  # type: ignore[no-untyped-def]
     """Every question of every development set (the gated ones) answered once: [(case, answer)]."""
     from eval.question_sets import DEV_SETS, load_questions
@@ -112,7 +103,58 @@ def all_dev_answers(assistant):  # type: ignore[no-untyped-def]
     ]
 
 
+@pytest.fixture(scope="session")
+def dev_answers(all_dev_answers):  # type: ignore[no-untyped-def]
+    """The dev set's answers out of ``all_dev_answers`` (asked once): {id: (case, answer)}."""
+    from eval.question_sets import DEV_QUESTIONS, load_questions
+
+    dev = {case.id for case in load_questions(DEV_QUESTIONS)}
+    return {case.id: (case, answer) for case, answer in all_dev_answers if case.id in dev}
+
+
 # --- end assistant ---------------------------------------------------------------------------
+
+
+# --- a small generated corpus (tests/corpus.py), indexed once per session ---------------------
+# For every test that needs some reports or some index but no fact of the bundled reports:
+# copy the folders (shutil.copytree) before changing them.
+
+
+@pytest.fixture(scope="session")
+def small_reports(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The small test corpus (tests/corpus.py): three reports written once per session."""
+    from tests.corpus import write_corpus
+
+    return write_corpus(tmp_path_factory.mktemp("small") / "reports")
+
+
+@pytest.fixture(scope="session")
+def small_index_path(small_reports, embedder):  # type: ignore[no-untyped-def]
+    """The small test corpus indexed with the real model and FAISS, once per session."""
+    from tests.corpus import DOC_IDS, ingest_folder
+
+    path = small_reports.parent / "index"
+    stats = ingest_folder(path, small_reports, embedder)
+    assert stats.added == DOC_IDS and not stats.kept
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_search_index(small_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
+    from index.search import SearchIndex
+
+    return SearchIndex.load(small_index_path, embedding_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def small_assistant(small_search_index, embedder):  # type: ignore[no-untyped-def]
+    from assistant.pipeline import Assistant
+    from assistant.settings import AssistantSettings
+
+    return Assistant(small_search_index, embedder, AssistantSettings())
+
+
+# --- end small corpus --------------------------------------------------------------------------
 
 
 # --- ui: headless Chromium, one per session (tests/test_web.py, tests/test_web_edge.py) --------

@@ -1,4 +1,5 @@
-"""The assistant end to end on the bundled reports: real model, real FAISS, real verification."""
+"""The assistant end to end: real model, real FAISS, real verification — on the bundled reports,
+and on the small test corpus (tests/corpus.py) where no fact of the bundled reports is asked."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from assistant.sentences import term_overlap
 from assistant.settings import AssistantSettings
 from assistant.types import Draft, DraftSentence, Passage, QuestionError
 from assistant.verify import Verifier, cited_text
+from eval.gate import compare
+from eval.report import summarise
+from eval.types import EvalRow
 from index.indexer import update_index
 from index.terms import tokenize
 from index.types import SearchFilters
-from ingest import discover, read_batch
+from ingest import discover, prepare, read_batch
 from ingest.settings import ChunkSettings
 from ingest.units import footnote_marks, is_footnote
-from tests.conftest import REPORTS
+from tests.conftest import REPORTS, ROOT
 
 HCSS = "hcss-strategische-monitor-2022"
 
@@ -43,19 +47,27 @@ def test_every_citation_resolves_to_a_shown_passage(dev_answers) -> None:
             assert sentence.verified and sentence.citations
 
 
-def test_unanswerable_questions_are_refused_in_their_language(dev_answers) -> None:
-    refused = [(c, a) for c, a in dev_answers.values() if c.doc == "none"]
-    assert len(refused) == 4
-    for case, answer in refused:
+def test_unanswerable_questions_are_refused_in_their_language(all_dev_answers) -> None:
+    """As many as the evaluation gate demands, and every refusal in the question's language."""
+    unanswerable = [(c, a) for c, a in all_dev_answers if c.doc == "none"]
+    assert len(unanswerable) == 27  # of the gated sets: 4 dev, 18 wide, 5 holdout
+    for case, answer in unanswerable:
         if not answer.refused:
-            continue  # measured by the evaluation gate; here: the shape of a refusal
+            continue  # counted against the gate below
         # at most one cited line of what the reports do say about the subject, and it resolves
-        assert answer.retrieved and len(answer.sentences) <= 1 and answer.refusal
+        assert answer.retrieved and len(answer.sentences) <= 1 and answer.refusal, case.id
         shown = {p.chunk_id for p in answer.retrieved}
-        assert all(c.passage.chunk_id in shown for c in answer.citations)
+        assert all(c.passage.chunk_id in shown for c in answer.citations), case.id
         expected = "do not answer" if case.lang == "en" else "beantwoorden deze vraag niet"
-        assert answer.answer.startswith(phrase(case.lang, "refusal")) and expected in answer.answer
-    assert sum(a.refused for _, a in refused) >= 2
+        assert answer.answer.startswith(phrase(case.lang, "refusal")), case.id
+        assert expected in answer.answer, case.id
+    # what `legatus eval gate` asserts of refusals: refusal accuracy and false refusals within
+    # the committed baseline's tolerance
+    rows = [EvalRow.model_validate({**a.to_json(), "id": c.id}) for c, a in all_dev_answers]
+    report = summarise([c for c, _ in all_dev_answers], rows, "legatus")
+    regressions = compare(report, ROOT / "eval" / "baseline.json")
+    refusals = ("refusal_accuracy:", "false_refusal_rate:")
+    assert [line for line in regressions if line.startswith(refusals)] == []
 
 
 def test_few_answerable_questions_are_refused(dev_answers) -> None:
@@ -96,20 +108,19 @@ FILLER = (
 
 
 def test_a_footnote_beyond_the_retrieved_passages_is_shown_and_cited(
-    bundled_index_path, tmp_path, embedder
+    small_reports, small_index_path, tmp_path, embedder
 ) -> None:
     from index.search import SearchIndex
 
     reports = tmp_path / "reports"
-    reports.mkdir()
-    for source in REPORTS.glob("*"):
-        (reports / source.name).write_bytes(source.read_bytes())
+    shutil.copytree(small_reports, reports)  # other reports beside it: the small test corpus
     (reports / "arctische-kustwacht.md").write_text(
         FOOTNOTED_REPORT.format(filler=FILLER), encoding="utf-8"
     )
     path = tmp_path / "index"
-    shutil.copytree(bundled_index_path, path)  # only the new report is embedded
-    update_index(path, read_batch(discover([reports])).documents, ChunkSettings(), embedder)
+    shutil.copytree(small_index_path, path)  # only the new report is embedded
+    stats = update_index(path, prepare(read_batch(discover([reports]))), ChunkSettings(), embedder)
+    assert stats.added == ("arctische-kustwacht",)
     index = SearchIndex.load(path, embedder.settings, embedder=embedder)
     assistant = Assistant(index, embedder, AssistantSettings(k=1))  # the footnote: not found
 
@@ -234,7 +245,7 @@ def test_refusal_signals() -> None:
     assert missing_terms("Hoe groot is het MFK 2028-2034?", ["Het MFK groeit."]) == ["2028-2034"]
 
 
-def test_hostile_report_does_not_change_behaviour(tmp_path, embedder) -> None:
+def test_hostile_report_does_not_change_behaviour(tmp_path, bundled_index_path, embedder) -> None:
     """A report that tries to instruct the assistant is only ever data."""
     question = "Met welke onderzoeksmethoden is de Strategische Monitor tot stand gekomen?"
     hostile = tmp_path / "reports" / "kwaadaardig.md"
@@ -250,7 +261,9 @@ def test_hostile_report_does_not_change_behaviour(tmp_path, embedder) -> None:
         (tmp_path / "reports" / source.name).write_bytes(source.read_bytes())
     batch = read_batch(discover([tmp_path / "reports"]))
     assert len(batch.documents) == 3
-    update_index(tmp_path / "index", batch.documents, ChunkSettings(), embedder)
+    shutil.copytree(bundled_index_path, tmp_path / "index")  # only the new report is embedded
+    stats = update_index(tmp_path / "index", prepare(batch), ChunkSettings(), embedder)
+    assert stats.added == ("kwaadaardig",) and stats.documents == 3
     from index.search import SearchIndex
 
     index = SearchIndex.load(tmp_path / "index", embedder.settings, embedder=embedder)

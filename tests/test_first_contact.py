@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 import tests.progress
 import ui.cli
 import ui.cli_web
+from tests.corpus import ANSWERED
 from ui.cli import app, count_phrase
 from ui.cli_eval import SYSTEM_NAMES
 from ui.cli_web import SHARE_HINT, ShareHintFilter
@@ -140,11 +141,11 @@ def test_ingest_summary_of_a_text_report_has_no_page_count(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_cold_ask_prints_only_the_answer(bundled_index_path: Path) -> None:
+def test_cold_ask_prints_only_the_answer(small_index_path: Path) -> None:
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("legatus")), "ask", QUESTION],
+        [str(Path(sys.executable).with_name("legatus")), "ask", ANSWERED],
         cwd=ROOT,
-        env={**os.environ, "LEGATUS_INDEX__PATH": str(bundled_index_path)},
+        env={**os.environ, "LEGATUS_INDEX__PATH": str(small_index_path)},
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,7 +1,8 @@
 """Incremental re-indexing: only new or changed passages are embedded, deleted reports vanish,
 and a failure at any step leaves the previous index as it was.
 
-Each test works on a copy of the session's bundled index and of the bundled reports.
+Each test works on a copy of the small test corpus (tests/corpus.py) and of its index, both made
+once per session (``small_reports`` and ``small_index_path`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -15,24 +16,21 @@ import pytest
 from typer.testing import CliRunner
 
 import index.store
-from eval.question_sets import DEV_QUESTIONS, load_questions
 from index.dense import vector_id
 from index.embedding import Embedder
-from index.indexer import IndexStats, update_index
 from index.search import SearchIndex
 from index.sentences import context_texts
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest
 from index.types import SCHEMA_VERSION, IndexMismatchError, SearchFilters
-from ingest import chunk, discover, read, read_batch
+from ingest import chunk, read
 from ingest.settings import ChunkSettings
 from ingest.units import passage_units
+from tests import corpus
+from tests.corpus import ARCTIC, DOC_IDS, KUSTWACHT, NOORDZEE, ingest_folder
 from ui.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
-CLINGENDAEL = "clingendael-state-of-the-union-2026"
-HCSS = "hcss-strategische-monitor-2022"
-QUESTIONS = [c.question for c in load_questions(DEV_QUESTIONS)]
+QUESTIONS = [question for question, _ in corpus.QUESTIONS]
 
 NEW_REPORT = """\
 # Arctische veiligheid na 2030
@@ -82,34 +80,19 @@ class CountingEmbedder:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, bundled_index_path: Path, embedder: Embedder) -> tuple[Path, Path]:
-    """A copy of the bundled reports and of their index, with the copies' paths recorded."""
+def workspace(
+    tmp_path: Path, small_reports: Path, small_index_path: Path, embedder: Embedder
+) -> tuple[Path, Path]:
+    """A copy of the small corpus and of its index, with the copies' paths recorded."""
     reports = tmp_path / "reports"
-    shutil.copytree(ROOT / "data" / "reports", reports)
+    shutil.copytree(small_reports, reports)
     path = tmp_path / "index"
-    shutil.copytree(bundled_index_path, path)
-    stats = ingest_folder(path, reports, CountingEmbedder(embedder))
-    assert stats.embedded_chunks == 0  # only the recorded paths changed
+    shutil.copytree(small_index_path, path)
+    counting = CountingEmbedder(embedder)
+    stats = ingest_folder(path, reports, counting)
+    assert stats.embedded_chunks == 0 == counting.passages  # only the recorded paths changed
+    assert stats.written and set(stats.updated) == set(DOC_IDS)
     return path, reports
-
-
-def ingest_folder(
-    path: Path, reports: Path, embedder: object, *, prune: bool = True, **kwargs: object
-) -> IndexStats:
-    files = discover([reports])
-    batch = read_batch(files)
-    failed = {f.path for f in batch.failures}
-    ok = [p for p in files if p not in failed]
-    return update_index(
-        path,
-        batch.documents,
-        ChunkSettings(),
-        embedder,  # type: ignore[arg-type]
-        paths={d.doc_id: p for d, p in zip(batch.documents, ok, strict=True)},
-        prune_under=[reports] if prune else [],
-        keep_paths=failed,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def load(path: Path, embedder: Embedder) -> SearchIndex:
@@ -144,12 +127,12 @@ def test_adding_a_report_embeds_only_its_passages(
     assert stats.reused_chunks == before and stats.added == ("arctische-veiligheid",)
     # the other reports' sentence vectors are carried over exactly
     _, _, _, _, sentences = read_index(path)
-    for piece in old_chunks[::40]:
+    for piece in old_chunks:
         owner = vector_id(piece.id)
         assert np.array_equal(sentences.rows_of(owner), old_sentences.rows_of(owner))
         context = sentences.context_rows_of(owner)
         assert np.array_equal(context, old_sentences.context_rows_of(owner))
-    assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
+    assert set(stats.unchanged) == set(DOC_IDS)
     hits = load(path, embedder).search("Welke Arctische strategie ontbreekt voor Nederland?", k=3)
     assert hits[0].chunk.doc_id == "arctische-veiligheid"
 
@@ -162,7 +145,7 @@ def test_reingesting_unchanged_reports_embeds_and_writes_nothing(
     counting = CountingEmbedder(embedder)
     stats = ingest_folder(path, reports, counting)
     assert counting.passages == 0 and not stats.written
-    assert set(stats.unchanged) == {CLINGENDAEL, HCSS}
+    assert set(stats.unchanged) == set(DOC_IDS)
     assert (path / "manifest.json").stat().st_mtime_ns == written
 
 
@@ -170,53 +153,54 @@ def test_a_changed_report_reembeds_only_its_changed_passages(
     workspace: tuple[Path, Path], embedder: Embedder
 ) -> None:
     path, reports = workspace
-    file = reports / f"{HCSS}.txt"
+    file = reports / f"{ARCTIC}.md"
     text = file.read_text(encoding="utf-8")
-    assert text.count("interregnum") >= 1
-    file.write_text(text.replace("interregnum", "tussentijdperk", 1), encoding="utf-8")
+    word, replacement = corpus.CHANGE
+    assert text.count(word) == 1
+    before = read_manifest(path).documents[ARCTIC].content_hash
+    file.write_text(text.replace(word, replacement), encoding="utf-8")
     counting = CountingEmbedder(embedder)
 
     stats = ingest_folder(path, reports, counting)
 
     total = len(chunk(read(file), ChunkSettings()))
-    assert stats.updated == (HCSS,) and stats.unchanged == (CLINGENDAEL,)
+    assert stats.updated == (ARCTIC,) and set(stats.unchanged) == {KUSTWACHT, NOORDZEE}
     assert 1 <= stats.embedded_chunks <= 3 < total
     assert counting.passages == stats.embedded_chunks + stats.embedded_sentences
-    assert read_manifest(path).documents[HCSS].content_hash != ""
+    assert read_manifest(path).documents[ARCTIC].content_hash not in ("", before)
 
 
 def test_a_deleted_report_disappears_from_every_result(
     workspace: tuple[Path, Path], embedder: Embedder
 ) -> None:
     path, reports = workspace
-    hcss_chunks = len(read_manifest(path).documents[HCSS].chunk_ids)
-    for leftover in reports.glob(f"{HCSS}*"):
+    kustwacht_chunks = len(read_manifest(path).documents[KUSTWACHT].chunk_ids)
+    for leftover in reports.glob(f"{KUSTWACHT}*"):
         leftover.unlink()
     counting = CountingEmbedder(embedder)
 
     stats = ingest_folder(path, reports, counting)
 
-    assert stats.removed == (HCSS,) and stats.removed_chunks == hcss_chunks
+    assert stats.removed == (KUSTWACHT,) and stats.removed_chunks == kustwacht_chunks
     assert counting.passages == 0
     index = load(path, embedder)
-    assert set(index.documents) == {CLINGENDAEL}
-    for i, question in enumerate(QUESTIONS):
-        # every question through BM25 (cheap), every third one through the model as well
-        for mode in ("lexical", "hybrid", "dense") if i % 3 == 0 else ("lexical",):
+    assert set(index.documents) == {ARCTIC, NOORDZEE}
+    for question in QUESTIONS:  # the deleted report's own questions among them
+        for mode in ("lexical", "hybrid", "dense"):
             hits = index.search(question, k=10, mode=mode)  # type: ignore[arg-type]
-            assert hits and all(h.chunk.doc_id == CLINGENDAEL for h in hits)
-    assert index.search("Strategische Monitor", filters=SearchFilters(doc_ids=(HCSS,))) == []
+            assert hits and all(h.chunk.doc_id in (ARCTIC, NOORDZEE) for h in hits), question
+    assert index.search("Kustwacht", filters=SearchFilters(doc_ids=(KUSTWACHT,))) == []
 
 
 def test_no_prune_keeps_reports_that_are_gone(
     workspace: tuple[Path, Path], embedder: Embedder
 ) -> None:
     path, reports = workspace
-    for leftover in reports.glob(f"{HCSS}*"):
+    for leftover in reports.glob(f"{KUSTWACHT}*"):
         leftover.unlink()
     stats = ingest_folder(path, reports, CountingEmbedder(embedder), prune=False)
-    assert stats.kept == (HCSS,) and stats.removed == ()
-    assert set(read_manifest(path).documents) == {CLINGENDAEL, HCSS}
+    assert stats.kept == (KUSTWACHT,) and stats.removed == ()
+    assert set(read_manifest(path).documents) == set(DOC_IDS)
 
 
 def test_a_report_that_fails_to_read_keeps_its_indexed_version(
@@ -245,10 +229,12 @@ def test_an_index_from_an_older_version_is_refused_by_search_and_rebuilt_by_inge
     )
     with pytest.raises(IndexMismatchError, match="legatus ingest --rebuild"):
         load(path, embedder)
-    stats = ingest_folder(path, reports, embedder)
+    counting = CountingEmbedder(embedder)
+    stats = ingest_folder(path, reports, counting)
     assert stats.upgraded and stats.written and stats.reused_chunks == 0
-    hits = load(path, embedder).search("Nuclear Planning Group", k=3)
-    assert hits and hits[0].sentence_score is not None
+    assert stats.embedded_chunks == stats.chunks == read_manifest(path).counts.chunks
+    hits = load(path, embedder).search("Northern Sea Route transits", k=3)
+    assert hits and hits[0].chunk.doc_id == ARCTIC and hits[0].sentence_score is not None
 
 
 def test_rebuild_embeds_everything_again(tmp_path: Path, embedder: Embedder) -> None:
@@ -275,7 +261,7 @@ def test_switching_to_hnsw_reuses_vectors(workspace: tuple[Path, Path], embedder
     assert stats.written and stats.dense_kind == "hnsw" and counting.passages == 0
     hnsw = load(path, embedder)
     assert read_manifest(path).dense.kind == "hnsw"
-    for question in QUESTIONS[:8]:
+    for question in QUESTIONS:
         assert hnsw.search(question, k=3, mode="dense")[0].chunk.id == (
             flat.search(question, k=3, mode="dense")[0].chunk.id
         )
@@ -293,7 +279,7 @@ def test_a_crash_while_indexing_leaves_the_previous_index(
     workspace: tuple[Path, Path], embedder: Embedder, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     path, reports = workspace
-    before = signatures(load(path, embedder), QUESTIONS[:6])
+    before = signatures(load(path, embedder), QUESTIONS)
     manifest_before = read_manifest(path)
     (reports / "arctische-veiligheid.md").write_text(NEW_REPORT * 8, encoding="utf-8")
     counting = CountingEmbedder(embedder)
@@ -332,7 +318,7 @@ def test_a_crash_while_indexing_leaves_the_previous_index(
     monkeypatch.undo()
 
     assert read_manifest(path) == manifest_before
-    assert signatures(load(path, embedder), QUESTIONS[:6]) == before
+    assert signatures(load(path, embedder), QUESTIONS) == before
     assert _leftovers(path) == []
 
 
@@ -351,10 +337,10 @@ def test_cli_ingest_indexes_skips_bad_files_and_reports_figures(
 
     assert result.exit_code == 1, result.output
     assert "skipped" in result.stderr and "kapot.pdf" in result.stderr
-    assert "3 documents" in result.stdout and "1 skipped" in result.stdout
+    assert f"{len(DOC_IDS) + 1} documents" in result.stdout and "1 skipped" in result.stdout
     assert "index written" in result.stdout and "reports added 1" in result.stdout
     assert "reused" in result.stdout and "embedded" in result.stdout
-    assert set(read_manifest(path).documents) == {CLINGENDAEL, HCSS, "arctische-veiligheid"}
+    assert set(read_manifest(path).documents) == {*DOC_IDS, "arctische-veiligheid"}
 
     again = CliRunner().invoke(app, ["ingest", str(reports)])
     assert again.exit_code == 1 and "index unchanged" in again.stdout

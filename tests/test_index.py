@@ -1,8 +1,9 @@
 """The search index: retrieval quality, persistence, filters, refusals, CLI search.
 
 The bundled reports are indexed once per session with the real model and FAISS (the
-``bundled_index_path`` and ``bundled_search_index`` fixtures in conftest.py); tests that change an
-index work on a copy.
+``bundled_index_path`` and ``bundled_search_index`` fixtures in conftest.py), and so is the small
+test corpus (``small_index_path``): tests of retrieval use the first, tests of an index's files
+that need no fact of the bundled reports the second; tests that change an index work on a copy.
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ def signature(index: SearchIndex, question: str, **kwargs: object) -> list[tuple
 
 
 @pytest.fixture
-def index_copy(bundled_index_path: Path, tmp_path: Path) -> Path:
+def index_copy(small_index_path: Path, tmp_path: Path) -> Path:
+    """A copy of the small corpus's index, to damage."""
     copy = tmp_path / "copy" / "index"
-    shutil.copytree(bundled_index_path, copy)
+    shutil.copytree(small_index_path, copy)
     return copy
 
 
@@ -136,10 +138,10 @@ def test_other_embedding_model_is_refused(index_copy: Path, embedding_settings) 
         SearchIndex.load(index_copy, embedding_settings)
 
 
-def test_index_built_with_another_configured_model_is_refused(bundled_index_path: Path) -> None:
+def test_index_built_with_another_configured_model_is_refused(small_index_path: Path) -> None:
     other = EmbeddingSettings(model="intfloat/multilingual-e5-base")
     with pytest.raises(IndexMismatchError, match=r"'intfloat/multilingual-e5-base' is configured"):
-        SearchIndex.load(bundled_index_path, other, embedder=Embedder(other))
+        SearchIndex.load(small_index_path, other, embedder=Embedder(other))
 
 
 def test_missing_index_says_to_run_ingest(tmp_path: Path, embedding_settings) -> None:

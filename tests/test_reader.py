@@ -23,7 +23,7 @@ from assistant.pipeline import Assistant
 from assistant.settings import AssistantSettings
 from index.indexer import update_index
 from index.search import SearchIndex
-from ingest import discover, read_batch
+from ingest import discover, prepare, read_batch
 from ingest.settings import ChunkSettings
 from tests.web_helpers import free_port
 from ui import render
@@ -62,8 +62,7 @@ def loaded(tmp_path_factory, embedder, embedding_settings) -> Any:  # type: igno
     batch = read_batch(files)
     assert not batch.failures
     index_path = folder.parent / "index"
-    paths = {d.doc_id: f for d, f in zip(batch.documents, files, strict=True)}
-    update_index(index_path, batch.documents, ChunkSettings(), embedder, paths=paths)
+    update_index(index_path, prepare(batch), ChunkSettings(), embedder)
     index = SearchIndex.load(index_path, embedding_settings, embedder=embedder)
     from ui.live import Loaded
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from index.store import MANIFEST_FILE
+from tests.corpus import ANSWERED
 from tests.web_helpers import legatus_command, legatus_env, serving
 from ui.cli import app
 from ui.filters import publisher_choices
@@ -40,12 +41,12 @@ def test_empty_and_overlong_queries_are_refused_before_anything_loads(command: s
 
 
 def test_ask_json_times_the_answering_apart_from_startup(
-    bundled_index_path: Path, tmp_path: Path
+    small_index_path: Path, tmp_path: Path
 ) -> None:
     # A process of its own, as a user runs it: the model loads in it first.
     result = subprocess.run(
-        [*legatus_command(), "ask", "--json", "Welke onderzoeksmethoden gebruikt de Monitor?"],
-        env=legatus_env(bundled_index_path, tmp_path),
+        [*legatus_command(), "ask", "--json", ANSWERED],
+        env=legatus_env(small_index_path, tmp_path),
         capture_output=True,
         text=True,
         timeout=600,
@@ -127,13 +128,14 @@ def _ask(url: str, question: str) -> str:
 
 
 def test_live_assistant_follows_the_index_folder(
-    assistant, bundled_index_path: Path, tmp_path: Path, embedding_settings
+    small_assistant, small_index_path: Path, tmp_path: Path, embedding_settings
 ) -> None:  # type: ignore[no-untyped-def]
     from index.settings import IndexSettings
     from ui.live import LiveAssistant, reloader
 
+    assistant = small_assistant
     path = tmp_path / "index"
-    shutil.copytree(bundled_index_path, path)
+    shutil.copytree(small_index_path, path)
     manifest = assistant.index.manifest
     live = LiveAssistant(
         assistant, manifest, path, interval_s=0,
@@ -143,7 +145,7 @@ def test_live_assistant_follows_the_index_folder(
 
     # A folder swapped in, as `legatus ingest` does (a new manifest file): loaded fully.
     new = tmp_path / "new"
-    shutil.copytree(bundled_index_path, new)
+    shutil.copytree(small_index_path, new)
     data = json.loads((new / MANIFEST_FILE).read_text())
     data["updated_at"] = "2030-01-01T00:00:00+00:00"
     (new / MANIFEST_FILE).write_text(json.dumps(data))
@@ -159,7 +161,7 @@ def test_live_assistant_follows_the_index_folder(
     # A broken folder is not loaded: the page keeps answering from the last good index.
     (path / MANIFEST_FILE).write_text("{not json")
     assert not live.check() and live.current() is after
-    assert after.assistant.ask("Welke onderzoeksmethoden gebruikt de Monitor?").citations
+    assert after.assistant.ask(ANSWERED).citations
 
 
 def test_a_running_page_answers_from_reports_ingested_meanwhile(
@@ -169,12 +171,12 @@ def test_a_running_page_answers_from_reports_ingested_meanwhile(
     from selenium.webdriver.support.ui import WebDriverWait
 
     from index.indexer import update_index
-    from ingest import discover, read_batch
+    from ingest import discover, prepare, read_batch
     from ingest.settings import ChunkSettings
 
     index_path = tmp_path / "index"
     old = _report(tmp_path / "old", "gemini", OLD_REPORT, "Windenergie op de Noordzee", "TNO")
-    update_index(index_path, read_batch(discover([old])).documents, ChunkSettings(), embedder)
+    update_index(index_path, prepare(read_batch(discover([old]))), ChunkSettings(), embedder)
     with serving(index_path, tmp_path, LEGATUS_UI__INDEX_RELOAD_S="2") as url:
         assert "19 megawatt" not in _ask(url, QUESTION)
         new = _report(tmp_path / "new", "borssele", NEW_REPORT, "Proefveld Borssele", "TNO")

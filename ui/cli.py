@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -131,19 +132,21 @@ def _ingest(paths: list[Path] | None, settings: Settings, *, rebuild: bool, prun
     import ingest
 
     batch = _read_reports(paths, settings)
-    chunks = {d.doc_id: ingest.chunk(d, settings.chunk) for d in batch.documents}
-    for d in batch.documents:
+    reports = ingest.prepare(batch, settings.chunk)
+    for report in reports:
+        d = report.document
         counts = count_phrase(pages=d.page_count, sections=len(d.sections))
-        typer.echo(f"{d.doc_id}: {counts}, {len(chunks[d.doc_id])} passages  ({d.meta.title})")
+        typer.echo(f"{d.doc_id}: {counts}, {len(report.chunks)} passages  ({d.meta.title})")
     counts = count_phrase(
-        documents=len(batch.documents),
-        pages=sum(d.page_count for d in batch.documents),
-        sections=sum(len(d.sections) for d in batch.documents),
+        documents=len(reports),
+        pages=sum(r.document.page_count for r in reports),
+        sections=sum(len(r.document.sections) for r in reports),
     )
-    typer.echo(
-        f"{counts}, {sum(map(len, chunks.values()))} passages; {len(batch.failures)} skipped"
-    )
-    _update_index(paths or [settings.reports], batch, settings, rebuild=rebuild, prune=prune)
+    passages = sum(len(r.chunks) for r in reports)
+    typer.echo(f"{counts}, {passages} passages; {len(batch.failures)} skipped")
+    failed = [f.path for f in batch.failures]
+    roots = paths or [settings.reports]
+    _update_index(roots, reports, failed, settings, rebuild=rebuild, prune=prune)
     if batch.failures:
         raise typer.Exit(1)
 
@@ -168,23 +171,22 @@ def count_phrase(*, documents: int | None = None, pages: int, sections: int) -> 
 
 
 def _update_index(
-    roots: list[Path], batch: ingest.Batch, settings: Settings, *, rebuild: bool, prune: bool
+    roots: list[Path],
+    reports: Sequence[ingest.Report],
+    failed: Sequence[Path],
+    settings: Settings,
+    *,
+    rebuild: bool,
+    prune: bool,
 ) -> None:
+    """Index ``reports`` (read from under ``roots``; the files in ``failed`` could not be read,
+    so what is indexed of them stays) and print what changed."""
     from tqdm import tqdm
 
-    import ingest
     from index.embedding import EmbeddingError, get_embedder
     from index.indexer import update_index
     from index.types import SearchIndexError
 
-    failed = {f.path for f in batch.failures}
-    read_ok = [p for p in ingest.discover(roots) if p not in failed]
-    # read_batch keeps file order and drops only failures, so files and documents pair up.
-    sources = (
-        {d.doc_id: p for d, p in zip(batch.documents, read_ok, strict=True)}
-        if len(read_ok) == len(batch.documents)
-        else {}
-    )
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:
@@ -197,8 +199,8 @@ def _update_index(
 
     try:
         stats = update_index(
-            settings.index.path, batch.documents, settings.chunk,
-            get_embedder(settings.embedding), settings.index, paths=sources,
+            settings.index.path, reports, settings.chunk,
+            get_embedder(settings.embedding), settings.index,
             prune_under=roots if prune else [], keep_paths=failed, rebuild=rebuild,
             progress=progress,
         )  # fmt: skip
@@ -209,9 +211,8 @@ def _update_index(
             bar.close()
     if stats.upgraded:
         typer.echo("the index was written by another Legatus version: rebuilt", err=True)
-    for doc_id in stats.kept:
-        if doc_id not in batch.documents:
-            typer.echo(f"kept {doc_id} in the index as it was (not read this time)", err=True)
+    for doc_id in stats.kept:  # indexed earlier, not read now, not pruned
+        typer.echo(f"kept {doc_id} in the index as it was (not read this time)", err=True)
     what = "written" if stats.written else "unchanged"
     typer.echo(
         f"index {what} at {settings.index.path}: {stats.documents} documents, {stats.chunks} "
