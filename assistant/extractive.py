@@ -31,6 +31,7 @@ from assistant.sentences import (
     without_people,
     without_reports,
 )
+from assistant.settings import SelectionSettings
 from assistant.tables import Table
 from assistant.types import Draft, DraftSentence, Passage
 from index.embedding import Embedder
@@ -96,18 +97,6 @@ class ExtractiveAnswerer:
         Selection(draft=Draft(sentences=(DraftSentence('Danny Pronk is ...', ...),), ...)
     """
 
-    lexical_weight = 0.12  # how much containing the question's rarer terms adds to similarity
-    context_weight = 0.2  # share of a sentence's similarity taken from its context vector
-    margin = 0.05  # sentences within this of the best one are also quoted
-    duplicate_cosine = 0.93  # two sentences this similar say the same thing: keep one
-    rank_weight = 0.05  # preference for passages the hybrid search ranked higher
-    prose_floor = 0.45  # below this share of lower-case words a unit reads as a list of names
-    list_penalty = 0.03
-    question_penalty = 0.05
-    column_bonus = 0.05  # for a cell of the table column a question names
-    footnote_units = 3  # most sentences of a footnote quoted with the sentence that cites it
-    detail_reach = 10  # how many of the best sentences may give the asked-for detail
-
     def __init__(
         self,
         embedder: Embedder,
@@ -118,14 +107,17 @@ class ExtractiveAnswerer:
         names: Sequence[str] = (),
         *,
         tables: TableLookup | None = None,
+        tuning: SelectionSettings | None = None,
     ) -> None:
         """``stored(chunk_ids)`` gives the index's own vectors of those passages' sentences,
         each a ``(2, dimension)`` array of its vector and context vector
         (``SearchIndex.unit_vectors``); sentences it lacks are embedded here, without context.
         ``footnotes`` finds a footnote that no retrieved passage holds (``Assistant._footnote``,
         over ``Retriever.following``). ``tables`` gives the table of a report's section, so
-        that a sentence from a table row is quoted under its row and column."""
+        that a sentence from a table row is quoted under its row and column. ``tuning``: the
+        weights of the choice (``AssistantSettings.selection``)."""
         self.embedder = embedder
+        self.tuning = tuning or SelectionSettings()
         self.tables = tables
         self.idf = idf
         self.max_sentences = max_sentences
@@ -171,25 +163,26 @@ class ExtractiveAnswerer:
         prior = np.array([1.0 / math.sqrt(passages[c.passage].rank) for c in pool])
         # Name lists, bylines and table headers resemble a question about the people or
         # things they name without answering it.
-        listy = np.array([prose_share(c.text) < self.prose_floor for c in pool], dtype=float)
+        listy = np.array([prose_share(c.text) < self.tuning.prose_floor for c in pool], dtype=float)
         # A question the report asks itself resembles the user's question but answers nothing.
         asks = np.array([c.text.rstrip("*” ").endswith("?") for c in pool], dtype=float)
         # A question naming a table's column ("het scenario 'De zure appel'") asks what the
         # table says of it, not what the text around the table says of scenarios in general.
         named = np.array([i in in_named for i in range(len(pool))], dtype=float)
         bias = (
-            self.rank_weight * prior
-            - self.list_penalty * listy
-            - self.question_penalty * asks
-            + self.column_bonus * named
+            self.tuning.rank_weight * prior
+            - self.tuning.list_penalty * listy
+            - self.tuning.question_penalty * asks
+            + self.tuning.column_bonus * named
         )
 
         def scores(text: str, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
             weights = {t: self.idf.get(t, self._unseen_weight) for t in set(tokenize(text))}
             overlap = np.array([term_overlap(set(weights), c.text, weights) for c in pool])
             own = vectors @ query
-            similarity = (1 - self.context_weight) * own + self.context_weight * (context @ query)
-            return similarity + self.lexical_weight * overlap + bias, own, weights
+            mix = self.tuning.context_weight
+            similarity = (1 - mix) * own + mix * (context @ query)
+            return similarity + self.tuning.lexical_weight * overlap + bias, own, weights
 
         score, similarity, weights = scores(focus, queries[0])
         best = int(np.argmax(score))
@@ -200,7 +193,8 @@ class ExtractiveAnswerer:
             for doc in dict.fromkeys(passages[c.passage].doc_id for c in pool):
                 rows = [i for i, c in enumerate(pool) if passages[c.passage].doc_id == doc]
                 doc_best = max(rows, key=lambda i: score[i])
-                if doc_best not in chosen and score[doc_best] >= score[best] - 2 * self.margin:
+                near = score[best] - 2 * self.tuning.margin
+                if doc_best not in chosen and score[doc_best] >= near:
                     chosen = [*chosen, doc_best]
         # A question that asks two things gets the best sentence for each part as well.
         for part, query in zip(parts, queries[1:], strict=True):
@@ -299,7 +293,7 @@ class ExtractiveAnswerer:
         """The best sentence (with the one after it when the detail stands there) that gives
         the detail the question asks for; [] when it asks for no typed detail, or when the
         footnote of a chosen sentence gives it ("…, 10 juni 2011."); None when no sentence
-        among the best ``detail_reach`` gives it. The subject may stand anywhere in the
+        among the best ``tuning.detail_reach`` gives it. The subject may stand anywhere in the
         sentence's paragraph."""
         if not asked_kind(question):
             return []
@@ -309,7 +303,7 @@ class ExtractiveAnswerer:
         terms = anchors(without_people(standalone), self.idf, cross_lingual=cross)
         if any(gives_detail(question, u, terms, cited, note=True) for u in notes):
             return []
-        for i in np.argsort(-score)[: self.detail_reach]:
+        for i in np.argsort(-score)[: self.tuning.detail_reach]:
             i = int(i)
             same = [
                 j for j in range(max(0, i - 3), min(len(pool), i + 4))
@@ -349,7 +343,7 @@ class ExtractiveAnswerer:
                 ]
                 if notes:
                     note = min(notes, key=lambda j: (j < i, abs(j - i)))
-                    rest = rest_of_paragraph(keyed, note)[: self.footnote_units]
+                    rest = rest_of_paragraph(keyed, note)[: self.tuning.footnote_units]
                     out.extend(j for j in rest if j not in out)
                     continue
                 looked = self.footnotes(passage.part_ids[-1], number) if self.footnotes else None
@@ -358,7 +352,7 @@ class ExtractiveAnswerer:
                 quoted.add((passage.doc_id, number))
                 note_passage, units = looked
                 note_passage = covering.get(note_passage.chunk_id, note_passage)
-                found.setdefault(i, []).append((note_passage, units[: self.footnote_units]))
+                found.setdefault(i, []).append((note_passage, units[: self.tuning.footnote_units]))
         return out, found
 
     def _choose(self, pool: list[Candidate], score: np.ndarray, vectors: np.ndarray) -> list[int]:
@@ -366,9 +360,9 @@ class ExtractiveAnswerer:
         best = float(score[order[0]])
         chosen: list[int] = []
         for i in order:
-            if len(chosen) >= self.max_sentences or score[i] < best - self.margin:
+            if len(chosen) >= self.max_sentences or score[i] < best - self.tuning.margin:
                 break
-            if any(float(vectors[i] @ vectors[j]) > self.duplicate_cosine for j in chosen):
+            if any(float(vectors[i] @ vectors[j]) > self.tuning.duplicate_cosine for j in chosen):
                 continue
             chosen.append(int(i))
         return chosen

@@ -115,7 +115,7 @@ class Assistant:
         self._tables: dict[tuple[str, tuple[str, ...]], Table | None] = {}
         self.extractive = ExtractiveAnswerer(
             embedder, idf, settings.max_sentences, index.unit_vectors, self._footnote, names,
-            tables=self._table,
+            tables=self._table, tuning=settings.selection,
         )  # fmt: skip
         self.verifier = Verifier(embedder, settings.support_threshold)
         self.vocabulary = fold(" ".join(f"{c.title} {c.section_label} {c.text}"

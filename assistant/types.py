@@ -82,20 +82,6 @@ class Passage:
             "text": self.text,
         }
 
-    @property
-    def location(self) -> str:
-        """``p. 12`` (``pp. 12–13`` across pages) for paged sources, ``section from p. 16`` when
-        only its start is known."""
-        if self.page_label:
-            return f"p. {self.page_label}"
-        if self.page:
-            if self.page_end and self.page_end != self.page:
-                return f"pp. {self.page}–{self.page_end}"
-            return f"p. {self.page}"
-        if self.section_page:
-            return f"section from p. {self.section_page}"
-        return ""
-
 
 @dataclass(frozen=True)
 class DraftSentence:

@@ -7,7 +7,7 @@ a quote split over two passages counts.
 
 Run it against the configured index (``LEGATUS_INDEX__PATH``)::
 
-    python -m eval.retrieval_eval [--questions eval/questions/dev.jsonl] [--k 5] [--json]
+    legatus eval retrieval [--questions eval/questions/dev.jsonl] [--k 5] [--json]
 
 Example:
     >>> report = evaluate_retrieval(search_index, load_questions(DEV_QUESTIONS))  # doctest: +SKIP
@@ -17,21 +17,15 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eval.metrics import all_evidence_covered
-from eval.question_sets import DEV_QUESTIONS, QuestionSetError, load_questions
 from eval.types import EvalCase
-from index.search import Mode, SearchIndex
-from index.settings import EmbeddingSettings, IndexSettings
-from index.types import SearchIndexError
+from index.search import SearchIndex
+from index.settings import Mode
 
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 
@@ -110,40 +104,3 @@ def format_report(report: RetrievalReport) -> str:
             f"{name:<8} {scores.overall:6.3f} {cells}   missed: {', '.join(scores.missed)}"
         )
     return "\n".join(lines)
-
-
-class _Settings(BaseSettings):
-    """The index and embedding sections of Legatus's settings, from the same LEGATUS_* variables."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="LEGATUS_", env_nested_delimiter="__", extra="ignore"
-    )
-
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    index: IndexSettings = Field(default_factory=IndexSettings)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.retrieval_eval", description=__doc__)
-    parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
-    parser.add_argument("--index", type=Path, default=None, help="Index folder (default: "
-                        "LEGATUS_INDEX__PATH or the configured one).")  # fmt: skip
-    parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
-    args = parser.parse_args(argv)
-    settings = _Settings()
-    try:
-        cases = load_questions(args.questions)
-        index = SearchIndex.load(
-            args.index or settings.index.path, settings.embedding, settings.index
-        )
-        report = evaluate_retrieval(index, cases, k=args.k)
-    except (QuestionSetError, SearchIndexError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report.model_dump_json(indent=2) if args.json else format_report(report))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

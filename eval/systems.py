@@ -16,7 +16,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant.pipeline import Assistant, drafting_llm
 from assistant.settings import AssistantSettings
 from index.embedding import Embedder
-from index.search import Mode, SearchIndex
+from index.search import SearchIndex
+from index.settings import Mode
 from index.types import Hit, SearchFilters
 from ingest import discover
 from ingest.readers import read_raw

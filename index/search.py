@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -21,14 +20,12 @@ from index.lexical import LexicalIndex, lexical_texts
 from index.manifest import check_embedding, lexical_info
 from index.ranking import Span, drop_overlapping, fuse, join_passages, merge_neighbours, single
 from index.sentences import SentenceIndex
-from index.settings import EmbeddingSettings, IndexSettings
+from index.settings import EmbeddingSettings, IndexSettings, Mode
 from index.store import REBUILD_HINT, read_index
 from index.terms import neutral_terms
 from index.types import Hit, IndexManifest, IndexMismatchError, SearchFilters
 from ingest.language import guess_language
 from ingest.types import Chunk, DocumentMeta
-
-Mode = Literal["hybrid", "dense", "lexical"]
 
 
 class SearchIndex:

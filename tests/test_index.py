@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval.question_sets import DEV_QUESTIONS, load_questions
-from eval.retrieval_eval import evaluate_retrieval, format_report
+from eval.retrieval_eval import RetrievalReport, evaluate_retrieval, format_report
 from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
 from index.lexical import LexicalIndex, lexical_texts
@@ -67,10 +67,19 @@ def index_copy(small_index_path: Path, tmp_path: Path) -> Path:
 
 
 def test_hybrid_finds_all_evidence_and_beats_each_retriever(
-    bundled_search_index: SearchIndex,
+    bundled_search_index: SearchIndex, bundled_index_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = evaluate_retrieval(bundled_search_index, load_questions(DEV_QUESTIONS), k=5)
     print(format_report(report))
+    # `legatus eval retrieval` prints the same report, from the configured index
+    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
+    args = ["eval", "retrieval", "--questions", str(DEV_QUESTIONS), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    printed = RetrievalReport.model_validate_json(result.stdout)
+    for mode, scores in report.modes.items():
+        assert printed.modes[mode].overall == scores.overall
+        assert printed.modes[mode].missed == scores.missed
     hybrid, dense, lexical = (report.modes[m].overall for m in ("hybrid", "dense", "lexical"))
     assert report.n_answerable == 36
     assert hybrid >= MIN_HYBRID

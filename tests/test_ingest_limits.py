@@ -17,7 +17,7 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-import ingest
+import ingest.pipeline
 from index.store import read_manifest
 from ingest import read_batch, scan
 from ingest.readers import READERS, read_raw
@@ -90,7 +90,7 @@ def test_cli_ingest_exit_status_tells_a_crash_from_skipped_files(
     def crash(*args: object, **kwargs: object) -> list[object]:
         raise ValueError("simulated bug while cutting passages")
 
-    monkeypatch.setattr(ingest, "chunk", crash)
+    monkeypatch.setattr(ingest.pipeline, "chunk", crash)  # as prepare() calls it
     result = CliRunner().invoke(app, ["ingest", str(tmp_path)])
 
     assert result.exit_code == 3, result.output

@@ -33,6 +33,17 @@ def web_server(
         yield {"url": url, "folder": folder}
 
 
+def test_the_page_prints_its_own_address_and_none_of_gradios_hints(web_server: dict) -> None:
+    log_file = web_server["folder"] / "serve.log"
+
+    def printed(_: object) -> str:  # the page may answer a moment before the line is out
+        return "Legatus chat page on" in (text := log_file.read_text(encoding="utf-8")) and text
+
+    log = _wait(None, printed, 30)
+    assert "Legatus chat page on http://127.0.0.1:" in log
+    assert "share=True" not in log and "Running on local URL" not in log
+
+
 def _css() -> Any:
     from selenium.webdriver.common.by import By
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from index.settings import Mode
 from ui.cli_assistant import ask_command
 from ui.cli_common import checked_question, fail, load_settings
 from ui.cli_eval import eval_app
@@ -26,7 +27,6 @@ from ui.settings import Settings
 
 if TYPE_CHECKING:
     import ingest
-    from index.types import Hit
 
 
 app = typer.Typer(
@@ -227,13 +227,14 @@ def _update_index(
 # --- search ----------------------------------------------------------------------------------
 
 SEARCH_JSON_FIELDS = (
-    "rank", "score", "dense_score", "lexical_score", "chunk_id", "report", "title", "publisher",
-    "date", "section", "section_path", "page_ref", "page", "page_end", "page_label",
-    "section_page", "start", "end", "parts", "text",
+    "chunk_id", "report", "title", "publisher", "date", "section", "page", "page_end",
+    "page_label", "section_page", "parts", "rank", "score", "text", "dense_score",
+    "lexical_score", "page_ref", "section_path", "language", "start", "end",
 )  # fmt: skip
 """``page_ref`` is the page to cite: the printed label, else the physical page, else the page where
 the section starts (from the table of contents); null when none is known. ``parts``: the stored
-passages a result spans (neighbours merged into one result), or just its own id."""
+passages a result spans (neighbours merged into one result), or just its own id. The fields are
+those of ``assistant.retriever.hit_json``: a passage as ``ask --json`` lists it, and more."""
 
 
 @app.command("search", cls=Command)
@@ -266,33 +267,37 @@ def search_command(
         typer.Option("--to", help="Only reports dated on or before this."),
     ] = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="hybrid (default), dense or lexical.")
+        Mode, typer.Option("--mode", help="Both retrievers fused, the dense one, or BM25 alone.")
     ] = "hybrid",
 ) -> None:
     """Print the passages of the indexed reports that best match QUERY, best first."""
+    from assistant.retriever import hit_json
     from index.embedding import EmbeddingError
     from index.search import SearchIndex
-    from index.types import SearchFilters, SearchIndexError
+    from index.types import SearchIndexError
+    from ui.filters import FilterError, make_filters
 
     settings = load_settings()
-    if mode not in ("hybrid", "dense", "lexical"):
-        fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
     query = checked_question(query, settings, "query")
-    filters = SearchFilters(tuple(report or ()), tuple(publisher or ()), date_from, date_to)
+    try:
+        filters = make_filters(report, publisher, date_from, date_to)
+    except FilterError as exc:
+        fail(str(exc), exc)
     try:
         index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)
-        unknown = sorted(set(filters.doc_ids) - set(index.documents))
+        asked = filters.doc_ids if filters else ()
+        unknown = sorted(set(asked) - set(index.documents))
         if unknown:
             known = ", ".join(sorted(index.documents)) or "none"
             fail(f"no indexed report {', '.join(unknown)}; known: {known}")
-        hits = index.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+        hits = index.search(query, k=k, filters=filters, mode=mode)
     except (SearchIndexError, EmbeddingError) as exc:
         fail(str(exc), exc)
     if as_json:
-        typer.echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=1))
+        typer.echo(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=1))
         return
     if not hits:
-        typer.echo("no passages found" + (" (check the filters)" if filters.active else ""))
+        typer.echo("no passages found" + (" (check the filters)" if filters else ""))
     for hit in hits:
         where = ", ".join(
             x for x in (hit.chunk.section_label, f"p. {hit.page}" if hit.page else "") if x
@@ -300,20 +305,6 @@ def search_command(
         text = " ".join(hit.chunk.text.split())
         typer.echo(f"{hit.rank}. [{hit.score:.4f}] {hit.document.title} — {where}")
         typer.echo(f"   {text[:300]}{'…' if len(text) > 300 else ''}\n")
-
-
-def _hit_json(hit: Hit) -> dict[str, object]:
-    c, d = hit.chunk, hit.document
-    row: dict[str, object] = {
-        "rank": hit.rank, "score": hit.score, "dense_score": hit.dense_score,
-        "lexical_score": hit.lexical_score, "chunk_id": c.id, "report": c.doc_id,
-        "title": d.title, "publisher": d.publisher, "date": d.date, "section": c.section_label,
-        "section_path": list(c.section), "page_ref": hit.page, "page": c.page,
-        "page_end": c.page_end,
-        "page_label": c.page_label, "section_page": c.section_page, "start": c.start,
-        "end": c.end, "parts": list(hit.part_ids), "text": c.text,
-    }  # fmt: skip
-    return row
 
 
 # --- llm: a local OpenAI-compatible server (assistant/llm_server.py) ------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from assistant.settings import AnswererName
 from ui.cli_common import checked_question, fail, load_settings
 from ui.settings import Settings
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from assistant.types import Answer
 
 
-def build_assistant(settings: Settings, answerer: str | None = None) -> Assistant:
+def build_assistant(settings: Settings, answerer: AnswererName | None = None) -> Assistant:
     """The assistant over the configured index, or a message and exit status 2."""
     from assistant.pipeline import open_assistant
     from assistant.types import AssistantError
@@ -33,7 +34,12 @@ def build_assistant(settings: Settings, answerer: str | None = None) -> Assistan
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer for a terminal: text, then numbered sources with their supporting passage."""
+    """The answer for a terminal: text, then numbered sources with their supporting passage,
+    each at the page of its quoted sentences (as the chat page's cards give it)."""
+    from ui.cards import location
+    from ui.richtext import find
+
+    lang = answer.language
     lines = [textwrap.fill(answer.answer, 100)]
     if answer.notice:
         lines += ["", f"note: {answer.notice}"]
@@ -41,14 +47,15 @@ def format_answer(answer: Answer) -> str:
         lines += ["", "Bronnen / Sources:"]
         for c in answer.citations:
             p = c.passage
-            where = " — ".join(x for x in (p.section, p.location) if x)
+            place = location(p, find(p.text, c.quotes), lang=lang)
+            where = " — ".join(x for x in (p.section, place) if x)
             lines.append(f"[{c.n}] {p.title} ({p.publisher}, {p.date}) — {where}")
             quote = " … ".join(c.quotes) or p.text
             lines.append(textwrap.indent(textwrap.fill(quote, 96), "    "))
     elif answer.retrieved:
         lines += ["", "Closest passages:"]
         for p in answer.retrieved[:3]:
-            lines.append(f"- {p.title} — {p.section} {p.location}".rstrip())
+            lines.append(f"- {p.title} — {p.section} {location(p, lang=lang)}".rstrip())
     return "\n".join(lines)
 
 
@@ -65,7 +72,10 @@ def ask_command(
         str | None, typer.Option("--from", help="Reports dated from (ISO).")
     ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Reports dated until (ISO).")] = None,
-    answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
+    answerer: Annotated[
+        AnswererName | None,
+        typer.Option("--answerer", help="Offline from the passages, or the configured LLM."),
+    ] = None,
 ) -> None:
     """Answer a question from the indexed reports, citing each claim.
 
@@ -79,8 +89,6 @@ def ask_command(
     from assistant.types import AssistantError
     from ui.filters import FilterError, make_filters
 
-    if answerer not in (None, "extractive", "llm"):
-        fail("--answerer must be 'extractive' or 'llm'")
     settings = load_settings()
     question = checked_question(question, settings)
     try:

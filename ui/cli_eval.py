@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import typer
 
+from assistant.settings import AnswererName
 from eval.question_sets import DEV_SETS as DEV_SET_PATHS
 from ui.cli_common import fail, load_settings
 from ui.cli_help import Command, Group
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from assistant.settings import AssistantSettings
     from eval.types import EvalCase
 
-SYSTEM_NAMES = ("legatus", "dense", "bm25", "langchain")
+SystemName = Literal["legatus", "dense", "bm25", "langchain"]
+SYSTEM_NAMES = get_args(SystemName)
 """``eval.systems.SYSTEMS``, named here so that the help does not import the baselines (a test
 keeps the two equal)."""
 
@@ -65,10 +67,14 @@ def run_command(
     output: Annotated[Path, typer.Option("--output", help="Run file to write.")] = Path(
         "eval-run.jsonl"
     ),
-    system: Annotated[str, typer.Option("--system", help=f"One of: {', '.join(SYSTEM_NAMES)}.")] = (
-        "legatus"
-    ),
-    answerer: Annotated[str | None, typer.Option("--answerer", help="extractive or llm.")] = None,
+    system: Annotated[
+        SystemName,
+        typer.Option("--system", help="Legatus, or a baseline retriever under the same answer."),
+    ] = "legatus",
+    answerer: Annotated[
+        AnswererName | None,
+        typer.Option("--answerer", help="Offline from the passages, or the configured LLM."),
+    ] = None,
     start_llm: Annotated[
         bool, typer.Option("--start-llm", help="Run the packaged local LLM server for this run.")
     ] = False,
@@ -127,6 +133,29 @@ def _run(
         "latency_p50_ms",
     ):
         typer.echo(f"  {metric}: {report.metrics.get(metric)}")
+
+
+@eval_app.command("retrieval", cls=Command)
+def retrieval_command(
+    questions: QuestionsOpt = DEV_SETS,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages looked at.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Retrieval alone: for each search mode, the share of answerable questions whose evidence
+    is all in the top k passages, overall and per question language."""
+    from eval.retrieval_eval import evaluate_retrieval, format_report
+    from index.embedding import EmbeddingError
+    from index.search import SearchIndex
+    from index.types import SearchIndexError
+
+    settings = load_settings()
+    cases, _ = _questions(questions)
+    try:
+        index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)
+        report = evaluate_retrieval(index, cases, k=k)
+    except (SearchIndexError, EmbeddingError) as exc:
+        fail(str(exc), exc)
+    typer.echo(report.model_dump_json(indent=2) if as_json else format_report(report))
 
 
 @eval_app.command("report", cls=Command)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
 from ui.cli_common import fail, load_settings
 from ui.cli_help import Command, Group
+from ui.feedback import RatingChoice
 from ui.settings import Settings
 
-SHARE_HINT = "To create a public link, set `share=True` in `launch()`."
 """Gradio's advice on start-up; a Legatus page is never shared through Gradio's tunnel."""
 
 
@@ -84,8 +80,7 @@ def serve_command(
     typer.echo("loading the embedding model and the index …", err=True)
     started = time.perf_counter()
     app = build_app(live, ui, store=store, conversations=conversations)
-    with without_share_hint():
-        serve(app, ui, prevent_thread_lock=True)
+    serve(app, ui, prevent_thread_lock=True)
     typer.echo(
         f"Legatus chat page on http://{ui.host}:{ui.port} (ready in "
         f"{time.perf_counter() - started:.1f} s; feedback in {store.path}, conversations in "
@@ -102,57 +97,6 @@ def conversations_path(settings: Settings) -> Path:
     )
 
 
-@contextlib.contextmanager
-def without_share_hint() -> Iterator[None]:
-    """Print as usual meanwhile, less Gradio's ``share=True`` hint.
-
-    Gradio prints it on every start and has no switch for it alone (``quiet`` would also drop
-    its own error messages). Whatever keeps the stream meanwhile (uvicorn's log handlers) keeps
-    one that still writes to stdout afterwards.
-    """
-    original = sys.stdout
-    sys.stdout = ShareHintFilter(original)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        sys.stdout = original
-
-
-class ShareHintFilter(io.TextIOBase):
-    """A text stream that passes everything on to ``stream`` but Gradio's ``share=True`` hint.
-
-    Example:
-        >>> out = io.StringIO()
-        >>> print("* Running on local URL:  http://127.0.0.1:7860", file=ShareHintFilter(out))
-        >>> print(f"* {SHARE_HINT}", file=ShareHintFilter(out))
-        >>> out.getvalue()
-        '* Running on local URL:  http://127.0.0.1:7860\\n'
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self._dropped = False
-
-    def write(self, text: str) -> int:
-        # print() writes the text and then its line end: the hint's line end goes with it.
-        dropped, self._dropped = self._dropped, SHARE_HINT in text
-        if self._dropped or (dropped and text == "\n"):
-            return len(text)
-        return self.stream.write(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-
 feedback_app = typer.Typer(cls=Group, help="Readers' ratings of answers.", no_args_is_help=True)
 
 
@@ -160,7 +104,7 @@ feedback_app = typer.Typer(cls=Group, help="Readers' ratings of answers.", no_ar
 def feedback_export_command(
     file: Annotated[Path, typer.Argument(help="The JSON Lines file to write.")],
     rating: Annotated[
-        str,
+        RatingChoice,
         typer.Option(
             "--rating",
             help="up (default): answers readers confirmed; down: those they rejected (review "
@@ -171,14 +115,12 @@ def feedback_export_command(
     """Write rated answers as question-set lines (eval.types.EvalCase, type "feedback")."""
     from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
 
-    if rating not in ("up", "down", "all"):
-        fail("--rating must be up, down or all")
     settings = load_settings()
     path = feedback_path(settings)
     if not path.exists():
         fail(f"no feedback database at {path}; nothing has been rated yet")
     try:
-        count = export_jsonl(FeedbackStore(path), file, rating)  # type: ignore[arg-type]
+        count = export_jsonl(FeedbackStore(path), file, rating)
     except (FeedbackError, OSError) as exc:
         fail(str(exc), exc)
     typer.echo(f"wrote {count} question{'s' * (count != 1)} to {file}")

@@ -27,6 +27,8 @@ from eval.types import EvalCase
 from index.types import SearchFilters
 
 Rating = Literal["up", "down"]
+RatingChoice = Literal["up", "down", "all"]
+"""Which ratings to export: one kind, or all."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -148,7 +150,7 @@ class FeedbackStore:
             raise FeedbackError(f"cannot read feedback from {self.path}: {exc}") from exc
         return [_row(r) for r in found]
 
-    def export_lines(self, rating: Rating | Literal["all"] = "up") -> list[EvalCase]:
+    def export_lines(self, rating: RatingChoice = "up") -> list[EvalCase]:
         """The ratings as question-set lines (see :func:`question_line`), oldest first."""
         return [question_line(r) for r in self.rows() if rating in ("all", r.rating)]
 
@@ -185,7 +187,7 @@ def question_line(row: FeedbackRow) -> EvalCase:
     )
 
 
-def export_jsonl(store: FeedbackStore, path: Path, rating: Rating | Literal["all"] = "up") -> int:
+def export_jsonl(store: FeedbackStore, path: Path, rating: RatingChoice = "up") -> int:
     """Write the ratings as a JSON Lines question set; returns how many lines were written."""
     lines = store.export_lines(rating)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -287,6 +287,8 @@ def serve(app: gr.Blocks, settings: UISettings, *, prevent_thread_lock: bool = F
         auth_message="Legatus: sign in with the account your administrator gave you. · "
         "Meld u aan met het account dat uw beheerder u gaf.",
         prevent_thread_lock=True,
+        quiet=True,  # Gradio's own start-up lines (its address, the share=True hint): the
+        # command prints the page's address itself, once everything is loaded
         show_error=False,
         ssr_mode=False,
         footer_links=[],

@@ -29,15 +29,16 @@ class Examples:
 
     def __init__(self, page: ChatPage, n: int = 4) -> None:
         self.page, self.n = page, n
-        self._made: dict[tuple[int, str], list[str]] = {}
+        self._made: dict[str, list[str]] = {}  # language → questions, for the assistant below
+        self._for: object = None  # the assistant they were drawn for (its index reloads anew)
 
     def __call__(self, lang: str) -> list[ExampleMessage]:
         assistant = self.page.assistant
-        key = (id(assistant), lang)
-        if key not in self._made:
-            self._made = {k: v for k, v in self._made.items() if k[0] == id(assistant)}
-            self._made[key] = example_questions(assistant, lang, self.n)
-        return [ExampleMessage(text=q) for q in self._made[key]]
+        if assistant is not self._for:
+            self._made, self._for = {}, assistant
+        if lang not in self._made:
+            self._made[lang] = example_questions(assistant, lang, self.n)
+        return [ExampleMessage(text=q) for q in self._made[lang]]
 
 
 @dataclass
