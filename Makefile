@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Built artefacts (converted embedding model, llama.cpp wheel, ...) are cached inside the checkout.
 LEGATUS_CACHE ?= $(CURDIR)/.cache
+export LEGATUS_CACHE
 export LEGATUS_EMBEDDING__CACHE_DIR ?= $(LEGATUS_CACHE)/models
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

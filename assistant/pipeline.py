@@ -16,7 +16,7 @@ from assistant.extractive import ExtractiveAnswerer, Selection
 from assistant.followup import rewrite_followup
 from assistant.language import detail_name, phrase
 from assistant.question import QuestionAnalysis, analyse
-from assistant.refusal import mentioned, missing_terms, unknown_names
+from assistant.refusal import foreign_to_reports, mentioned, missing_terms, unknown_names
 from assistant.retriever import Retriever, passage_from_chunk, passage_from_hit
 from assistant.sections import SectionTree
 from assistant.sentences import report_names, without_people
@@ -120,6 +120,7 @@ class Assistant:
         self.verifier = Verifier(embedder, settings.support_threshold)
         self.vocabulary = fold(" ".join(f"{c.title} {c.section_label} {c.text}"
                                         for c in index.chunks))  # fmt: skip
+        self.languages = frozenset(m.language for m in index.documents.values() if m.language)
 
     footnote_reach = 4  # passages after the citing one searched for its footnote
     filter_margin = 0.02  # how much better the reports a filter hides must answer to say so
@@ -233,6 +234,8 @@ class Assistant:
         judgement they do not make."""
         if selection.best_similarity < self.settings.refusal_threshold:
             return "weak"
+        if foreign_to_reports(q.text, q.language, self.extractive.idf, self.languages):
+            return "unknown"
         years = {p.date[:4] for p in passages if p.date}
         texts = [f"{p.title} {p.section} {p.text}" for p in passages]
         missing = missing_terms(q.text, texts, years)

@@ -10,7 +10,9 @@ something specific that none of the retrieved passages mentions:
 * a multi-word name such as "Chips Act", unless its words are ones a Dutch report would
   translate ("United States" = "Verenigde Staten");
 
-or (see ``unknown_names``) when it names a place or person no indexed report mentions at all.
+or (see ``unknown_names``) when it names a place or person no indexed report mentions at all;
+or (see ``foreign_to_reports``) when it is written in a language of the reports and not one of
+its words occurs in any of them.
 Whether the chosen evidence gives the asked-for detail (a number, a name, a year) is decided in
 ``assistant.detail``.
 """
@@ -18,9 +20,9 @@ Whether the chosen evidence gives the asked-for detail (a number, a name, a year
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
-from index.terms import fold
+from index.terms import fold, tokenize
 
 _ALIASES = {
     "nato": ("navo",), "uk": ("vk",), "us": ("vs",), "usa": ("vs",), "un": ("vn",),
@@ -51,6 +53,31 @@ def _names(question: str) -> list[str]:
         if len(words) >= 2:
             found.append(" ".join(words))
     return found
+
+
+def foreign_to_reports(
+    question: str, language: str, terms: Collection[str], languages: Collection[str]
+) -> bool:
+    """Whether the reports never use a word of ``question``: it is in one of their
+    ``languages`` and none of its terms (``index.terms.tokenize``: stop words dropped, stemmed)
+    is among the reports' ``terms``. Whatever the search then finds is about something else.
+
+    Only for a question in a language the reports are written in: an English question over
+    Dutch reports shares few words with them by nature, and the multilingual search answers it.
+
+    Example:
+        >>> terms = set(tokenize("De NAVO versterkt de afschrikking aan de oostflank."))
+        >>> foreign_to_reports("Hoe bak ik pannenkoeken?", "nl", terms, {"nl"})
+        True
+        >>> foreign_to_reports("Wat doet de NAVO?", "nl", terms, {"nl"})
+        False
+        >>> foreign_to_reports("How do I bake pancakes?", "en", terms, {"nl"})
+        False
+    """
+    if language not in languages:
+        return False
+    words = tokenize(question)
+    return bool(words) and not any(w in terms for w in words)
 
 
 def specific_terms(question: str, report_years: Iterable[str] = ()) -> list[str]:

@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "data" / "reports"
 # Converted models are cached inside the checkout (git-ignored), never under ~.
 MODEL_CACHE = Path(os.environ.get("LEGATUS_EMBEDDING__CACHE_DIR", ROOT / ".cache" / "models"))
+# The bundled reports' index between runs: in the build cache (`make test` and CI set
+# LEGATUS_CACHE), else inside the checkout.
+BUNDLED_INDEX_CACHE = Path(os.environ.get("LEGATUS_CACHE", ROOT / ".cache")) / "tests" / "bundled"
 
 # Nothing may reach a model hub, and nothing may write into the user's home.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -68,13 +71,28 @@ def embedder(embedding_settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def bundled_index_path(tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
-    """The bundled reports indexed with the real model and FAISS, once per session."""
+    """The bundled reports indexed with the real model and FAISS, once per session.
+
+    Kept in the cache between runs (``BUNDLED_INDEX_CACHE``) and brought up to date there by the
+    product's own incremental update, as `legatus ingest` would: the reports are read and cut
+    anew every run, and only passages whose text changed since the last run are embedded (all
+    of them on the first run, or after a change of model or index schema). The session gets a
+    copy, so that no test can change the cached folder.
+    """
+    import shutil
+
     from index.indexer import update_index
+    from index.types import IndexCorruptError, IndexMismatchError
     from ingest import discover, prepare, read_batch
     from ingest.settings import ChunkSettings
 
+    reports = prepare(read_batch(discover([REPORTS])))
+    try:
+        update_index(BUNDLED_INDEX_CACHE, reports, ChunkSettings(), embedder)
+    except (IndexMismatchError, IndexCorruptError):  # another model, or a damaged folder
+        update_index(BUNDLED_INDEX_CACHE, reports, ChunkSettings(), embedder, rebuild=True)
     path = tmp_path_factory.mktemp("bundled") / "index"
-    update_index(path, prepare(read_batch(discover([REPORTS]))), ChunkSettings(), embedder)
+    shutil.copytree(BUNDLED_INDEX_CACHE, path)
     return path
 
 

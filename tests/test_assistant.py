@@ -81,6 +81,17 @@ def test_the_refusal_threshold_refuses_what_is_far_from_every_report(
     assert answer.refused and answer.answer.startswith(phrase("nl", "refusal"))
 
 
+@pytest.mark.parametrize(
+    "question", ["Hoe bak ik pannenkoeken?", "Wat is het recept voor erwtensoep?"]
+)
+def test_a_question_in_the_reports_language_with_none_of_their_words_is_refused(
+    assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused and answer.refusal == "unknown" and not answer.citations
+    assert answer.answer.startswith(phrase("nl", "refusal"))
+
+
 def test_few_answerable_questions_are_refused(dev_answers) -> None:
     answerable = [a for c, a in dev_answers.values() if c.doc != "none"]
     assert sum(a.refused for a in answerable) <= 0.1 * len(answerable)
