@@ -31,7 +31,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/mypy --cache-dir $(LEGATUS_CACHE)/mypy
 
 test: lint local-llm browser
 	$(BIN)/pytest

@@ -91,16 +91,26 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
 # --- vectors -------------------------------------------------------------------------------------
 
 
-def test_question_vectors_match_sentence_transformers(
+@pytest.fixture(scope="module")
+def question_vectors(  # type: ignore[no-untyped-def]
     embedder: Embedder, encoder: QueryEncoder, sentence_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every dev question (and two overlong texts) embedded both ways: (ours: the numpy pass,
+    which ``encoder`` asserts applies; reference)."""
     texts = QUESTIONS + LONG
-    assert len(QUESTIONS) >= 50
-    assert len(sentence_model.tokenizer(f"query: {LONG[1]}")["input_ids"]) > 512  # truncated
     ours = embedder.encode_queries(texts)
     reference = sentence_model.encode(
         texts, prompt_name="query", normalize_embeddings=True, convert_to_numpy=True
     )
+    return ours, np.ascontiguousarray(reference, dtype=np.float32)
+
+
+def test_question_vectors_match_sentence_transformers(
+    question_vectors: tuple[np.ndarray, np.ndarray], sentence_model
+) -> None:  # type: ignore[no-untyped-def]
+    assert len(QUESTIONS) >= 50
+    assert len(sentence_model.tokenizer(f"query: {LONG[1]}")["input_ids"]) > 512  # truncated
+    ours, reference = question_vectors
     assert _max_diff(ours, reference) <= 1e-5
 
 
@@ -117,16 +127,12 @@ def test_passage_vectors_match_sentence_transformers(
 
 
 def test_faiss_top_10_over_the_bundled_index_is_the_same(
-    embedder: Embedder, sentence_model, bundled_index_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    question_vectors: tuple[np.ndarray, np.ndarray], bundled_index_path: Path
+) -> None:
     index = faiss.read_index(str(bundled_index_path / DENSE_FILE))
-    texts = QUESTIONS + LONG
-    ours = embedder.encode_queries(texts)
-    reference = sentence_model.encode(
-        texts, prompt_name="query", normalize_embeddings=True, convert_to_numpy=True
-    )
+    ours, reference = question_vectors
     _, our_ids = index.search(ours, 10)
-    _, reference_ids = index.search(np.ascontiguousarray(reference, dtype=np.float32), 10)
+    _, reference_ids = index.search(reference, 10)
     assert (our_ids >= 0).all() and np.array_equal(our_ids, reference_ids)
 
 
