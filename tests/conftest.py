@@ -96,19 +96,28 @@ def bundled_index_path(tmp_path_factory, embedder):  # type: ignore[no-untyped-d
     return path
 
 
-@pytest.fixture(scope="session")
-def bundled_search_index(bundled_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
+def _search_index(path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
     from index.search import SearchIndex
 
-    return SearchIndex.load(bundled_index_path, embedding_settings, embedder=embedder)
+    return SearchIndex.load(path, embedding_settings, embedder=embedder)
+
+
+def _assistant(index, embedder):  # type: ignore[no-untyped-def]
+    """The assistant as `legatus ask` builds it (default settings), over ``index``."""
+    from assistant.pipeline import Assistant
+    from assistant.settings import AssistantSettings
+
+    return Assistant(index, embedder, AssistantSettings())
+
+
+@pytest.fixture(scope="session")
+def bundled_search_index(bundled_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
+    return _search_index(bundled_index_path, embedding_settings, embedder)
 
 
 @pytest.fixture(scope="session")
 def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
-    from assistant.pipeline import Assistant
-    from assistant.settings import AssistantSettings
-
-    return Assistant(bundled_search_index, embedder, AssistantSettings())
+    return _assistant(bundled_search_index, embedder)
 
 
 @pytest.fixture(scope="session")
@@ -159,17 +168,12 @@ def small_index_path(small_reports, embedder):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def small_search_index(small_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
-    from index.search import SearchIndex
-
-    return SearchIndex.load(small_index_path, embedding_settings, embedder=embedder)
+    return _search_index(small_index_path, embedding_settings, embedder)
 
 
 @pytest.fixture(scope="session")
 def small_assistant(small_search_index, embedder):  # type: ignore[no-untyped-def]
-    from assistant.pipeline import Assistant
-    from assistant.settings import AssistantSettings
-
-    return Assistant(small_search_index, embedder, AssistantSettings())
+    return _assistant(small_search_index, embedder)
 
 
 # --- end small corpus --------------------------------------------------------------------------
