@@ -21,6 +21,7 @@ from tests.web_helpers import (
     field_problems,
     format_violations,
     serving,
+    wait_until_started,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def test_the_chat_page_has_no_serious_accessibility_violations(  # type: ignore[
         d.execute_script("localStorage.clear(); sessionStorage.clear()")
         d.get_log("browser")  # drop what earlier pages logged
         d.get(web_server["url"])
-        WebDriverWait(d, 120).until(lambda d: d.find_elements(css, "#lg-question textarea"))
+        wait_until_started(d)
         WebDriverWait(d, 60).until(lambda d: d.find_elements(css, "#lg-index li"))
         found.append((f"{name}, empty page", axe_violations(d), field_problems(d)))
         d.save_screenshot(str(ARTIFACTS / f"a11y-{name}-empty.png"))

@@ -21,7 +21,7 @@ from assistant.types import Answer, AnswerSentence, Citation, Passage
 from eval.question_sets import load_questions
 from index.types import SearchFilters
 from tests.factories import passage
-from tests.web_helpers import Listener, free_port, serving
+from tests.web_helpers import Listener, free_port, serving, wait_until_started
 from ui import render
 from ui.briefing import briefing_markdown
 from ui.feedback import FeedbackStore, export_jsonl
@@ -401,7 +401,7 @@ def test_chat_page_in_a_browser(web_server: dict, browser, browser_downloads: Pa
         return " ".join((el.get_attribute("textContent") or "").split())  # type: ignore[attr-defined]
 
     d.get(web_server["url"])
-    WebDriverWait(d, 120).until(lambda d: d.find_elements(css, "#lg-question textarea"))
+    wait_until_started(d)
     indexed = text(d.find_element(css, "#lg-index"))
     assert HCSS_TITLE in indexed and CLINGENDAEL_TITLE in indexed and "index updated" in indexed
 

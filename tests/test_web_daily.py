@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_helpers import chromium, serving
+from tests.web_helpers import chromium, serving, wait_until_started
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -61,11 +61,10 @@ def _text(el: Any) -> str:
 
 
 def _ready(d: Any) -> None:
-    """Wait until the page has loaded and its start-up (language, saved conversation) ran."""
-    css = _css()
-    _wait(d, lambda d: d.find_elements(css, "#lg-question textarea"))
+    """Wait until the page has loaded and its start-up (language, saved conversation) ran: the
+    question box is enabled by the start-up's own outputs, and then takes the focus."""
+    wait_until_started(d)
     _wait(d, lambda d: d.execute_script("return document.documentElement.lang") in ("en", "nl"))
-    time.sleep(0.5)  # the load event's follow-ups (copy button state) settle
 
 
 def _ask(d: Any, question: str, turn: int) -> None:
@@ -111,6 +110,12 @@ def _click(d: Any, el: Any, tries: int = 20) -> None:
     el.click()
 
 
+def _saved_conversation(d: Any) -> str | None:
+    """What the page keeps in the browser as the conversation to reopen (Gradio's BrowserState,
+    stored encrypted: compared, not read)."""
+    return d.execute_script("return window.localStorage.getItem('legatus-conversation')")
+
+
 def _sidebar(d: Any, open_: bool) -> None:
     """Open or close the phone's scope sidebar with its toggle, as a thumb would: the toggle
     slides with the panel, so the tap waits until it is not under the panel's own content."""
@@ -144,7 +149,11 @@ def test_daily_use_in_a_browser(web_server: dict, size: str, tmp_path: Path) -> 
         _shot(d, f"daily-{size}-empty")
 
         # 1. Ask; the answer is numbered and marked as the one under Sources.
+        saved = _saved_conversation(d)
         _ask(d, METHODS, 0)
+        # The answer's own event hands the browser the conversation to keep: by the time the
+        # answer shows, a reader who leaves for a report tab comes back to it.
+        _wait(d, lambda d: _saved_conversation(d) != saved, 10)
         answer = d.find_elements(css, "#lg-chat .lg-turn")[-1]
         assert "Answer 1" in _text(answer) and "lg-selected" in answer.get_attribute("class")
         assert "Casestudies" in _text(answer)

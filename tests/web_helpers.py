@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 
@@ -119,6 +119,24 @@ def chromium(downloads: Path, lang: str | None = None) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+def wait_until_started(d: Any, timeout: float = 120) -> None:
+    """Wait until the chat page has started: its start-up (who the reader is, the language, a
+    saved conversation) enables the question box, which then takes the focus."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def started(d: Any) -> bool:
+        boxes = d.find_elements(By.CSS_SELECTOR, "#lg-question textarea")
+        return bool(boxes) and boxes[0].is_enabled()
+
+    WebDriverWait(d, timeout).until(started)
+    WebDriverWait(d, 10).until(
+        lambda d: d.execute_script(
+            "return document.activeElement === document.querySelector('#lg-question textarea')"
+        )
+    )
 
 
 class Listener:

@@ -287,6 +287,20 @@ HEAD = """
 </script>
 """
 
+# The question box starts disabled until the page has started (ui.web.build_app), which undoes its
+# autofocus: once enabled, it takes the focus, unless the reader has put it somewhere already.
+FOCUS_QUESTION_JS = """
+() => {
+  const focus = (tries) => {
+    const box = document.querySelector("#lg-question textarea");
+    const free = !document.activeElement || document.activeElement === document.body;
+    if (box && !box.disabled) { if (free) box.focus(); }
+    else if (tries > 0) setTimeout(() => focus(tries - 1), 50);
+  };
+  focus(40);
+}
+"""
+
 COPY_JS = """
 async (note) => {
   if (!note) return;

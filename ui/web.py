@@ -105,15 +105,17 @@ def build_app(
                     height="calc(100vh - 270px)", min_height=300, buttons=[],
                     feedback_options=None, latex_delimiters=[], layout="panel",
                     placeholder=assets.placeholder("en"), render_markdown=False,
-                    examples=examples("en"),
                 )  # fmt: skip
                 with gr.Row(equal_height=True, elem_id="lg-ask-row"):
                     question = gr.Textbox(
                         label=x["question"], show_label=False,
                         placeholder=x["question_placeholder"], lines=1, max_lines=5, scale=9,
                         elem_id="lg-question", autofocus=True, container=False,
+                        interactive=False,
                     )  # fmt: skip
-                    ask = gr.Button(x["ask"], variant="primary", scale=1, min_width=80)
+                    ask = gr.Button(
+                        x["ask"], variant="primary", scale=1, min_width=80, interactive=False
+                    )
                     stop = gr.Button(x["stop"], scale=0, min_width=70, elem_id="lg-stop")
                 with gr.Row(elem_id="lg-under"):
                     # HTML, escaped: the line repeats report titles and what was typed as a date.
@@ -163,26 +165,30 @@ def build_app(
             [h_scope, h_indexed, h_sources],
         )  # fmt: skip
         panel_out = [sources, note, download_md, download_docx, rate_label, rate_status]
+        # Each event that changes the conversation also hands its id to the browser to keep
+        # (saved_conv, the last output), so that a reload reopens it.
         answer_out = [chat, turns, current, *panel_out, comment, conv, history, question]
+        at_conv = answer_out.index(conv)
+        answer_out.append(saved_conv)
+        respond = parts.remembering(page.respond, at_conv)
         filters = [f_reports, f_publishers, f_from, f_to]
         state = [lang, owner, conv]
         asking = gr.on(
-            [question.submit, ask.click], page.respond, [question, turns, *filters, *state],
+            [question.submit, ask.click], respond, [question, turns, *filters, *state],
             answer_out, api_name="ask", show_progress="hidden", concurrency_id="answer",
         )  # fmt: skip
         again = regenerate.click(
-            page.regenerate, [turns, *filters, *state], answer_out, api_visibility="private",
-            show_progress="hidden", concurrency_id="answer",
+            parts.remembering(page.regenerate, at_conv), [turns, *filters, *state], answer_out,
+            api_visibility="private", show_progress="hidden", concurrency_id="answer",
         )  # fmt: skip
         stop.click(None, None, None, cancels=[asking, again], api_visibility="private")
         chat.example_select(
             parts.example, None, [question], api_visibility="private", queue=False
         ).then(
-            page.respond, [question, turns, *filters, *state], answer_out,
+            respond, [question, turns, *filters, *state], answer_out,
             api_visibility="private", show_progress="hidden", concurrency_id="answer",
         )  # fmt: skip
         for done in (asking, again):
-            done.then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
             done.then(parts.copy_state, [note], [copy], api_visibility="private", queue=False)
         chat.select(
             page.select, [turns, lang], [chat, current, *panel_out, comment],
@@ -196,13 +202,13 @@ def build_app(
         copy.click(None, [note], None, js=assets.COPY_JS, api_visibility="private")
         opened = [chat, turns, current, *panel_out, comment, conv]
         history.input(
-            page.open,
+            parts.remembering(page.open, opened.index(conv)),
             [owner, history, lang],
-            opened,
+            [*opened, saved_conv],
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
-        ).then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
+        )
         for event, handler in (
             (delete.click, page.delete),
             (new.click, page.clear),
@@ -210,13 +216,13 @@ def build_app(
         ):
             args = [owner, conv, lang] if handler == page.delete else [owner, lang]
             event(
-                handler,
+                parts.remembering(handler, opened.index(conv)),
                 args,
-                [*opened, history],
+                [*opened, history, saved_conv],
                 api_visibility="private",
                 concurrency_limit=None,
                 show_progress="hidden",
-            ).then(parts.remember, [conv], [saved_conv], api_visibility="private", queue=False)
+            )
         gr.on(
             [f_reports.change, f_publishers.change, f_from.change, f_to.change],
             lambda *v: parts.scope_line(page, *v), [*filters, lang],
@@ -228,16 +234,17 @@ def build_app(
         shown = [header, index_box, scope, chat, sources, *parts.labelled(w)]
 
         def switch(code: str, turns_: list[Turn], current_: int, *fs: Any) -> list[Any]:
-            return [code, *parts.view(page, w, code, turns_, current_, examples, *fs)]
+            view_ = parts.view(page, w, code, turns_, current_, examples, *fs)
+            return [code, code, *view_]  # the second for the browser to keep
 
         language.input(
             switch,
             [language, turns, current, *filters],
-            [lang, *shown],
+            [lang, saved_lang, *shown],
             api_visibility="private",
             queue=False,
             show_progress="hidden",
-        ).then(parts.remember, [lang], [saved_lang], api_visibility="private", queue=False)
+        )
 
         def start(who: str, chosen: str, resume: str, request: gr.Request) -> list[Any]:
             code = (
@@ -262,6 +269,9 @@ def build_app(
                 *choices, *view_,
             ]  # fmt: skip
 
+        # The question box, the ask button and the example questions come alive when the page
+        # knows whose conversation it is (start's outputs): a question asked before that would be
+        # neither saved nor kept, and start's empty chat would overwrite its answer.
         starting = [lang, owner, browser_id, language, *opened, history, f_reports, f_publishers]
         app.load(
             start,
@@ -270,7 +280,9 @@ def build_app(
             api_visibility="private",
             show_progress="hidden",
             concurrency_limit=None,
-        ).then(parts.copy_state, [note], [copy], api_visibility="private", queue=False)
+        ).then(parts.copy_state, [note], [copy], api_visibility="private", queue=False).then(
+            None, None, None, js=assets.FOCUS_QUESTION_JS, api_visibility="private"
+        )
     return app
 
 

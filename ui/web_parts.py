@@ -4,7 +4,9 @@ labels follow the interface language, the example questions, and the small event
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +80,9 @@ def relabel(w: Widgets, lang: str) -> list[Any]:
         gr.Button(x["clear_filters"]),
         gr.Button(x["delete"]),
         gr.Button(x["new"]),
-        gr.Textbox(label=x["question"], placeholder=x["question_placeholder"]),
-        gr.Button(x["ask"]),
+        # Also what makes them usable once the page has started (see build_app).
+        gr.Textbox(label=x["question"], placeholder=x["question_placeholder"], interactive=True),
+        gr.Button(x["ask"], interactive=True),
         gr.Button(x["stop"]),
         gr.Button(x["regenerate"]),
         gr.DownloadButton(x["download_md"]),
@@ -141,8 +144,25 @@ def example(event: gr.SelectData) -> str:
     return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
 
 
-def remember(value: str) -> str:
-    return value
+def remembering(handler: Callable[..., Any], at: int) -> Callable[..., Any]:
+    """``handler`` with one more output: a copy of its output ``at`` (the conversation id), for
+    the browser to keep. Written by the event itself, not by a ``.then`` after it: the page has
+    been seen to miss that follow-up write now and then, and a reload then lost the chat."""
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def stream(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+            for out in handler(*args, **kwargs):
+                yield (*out, out[at])
+
+        return stream
+
+    @functools.wraps(handler)
+    def once(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        out = handler(*args, **kwargs)
+        return (*out, out[at])
+
+    return once
 
 
 def copy_state(note: str) -> Any:
