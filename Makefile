@@ -19,13 +19,15 @@ venv: $(VENV)/.installed
 # torch first, by pip from the CPU wheel on this machine (otherwise a multi-GB CUDA build is
 # resolved); the rest by uv, which installs the same versions from the registry in seconds
 # instead of pip's two minutes, and keeps its download cache with the other built artefacts.
+# --no-compile: torch's 2,300 modules are byte-compiled when first imported, not all at install
+# (30 s → 14 s here).
 export UV_CACHE_DIR ?= $(LEGATUS_CACHE)/uv
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0 uv
+	$(BIN)/pip install --quiet --no-compile torch==2.13.0 uv
 	$(UV) -e '.[dev]'
 	touch $@
 
