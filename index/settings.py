@@ -54,6 +54,10 @@ class IndexSettings(BaseModel):
         default=Path("~/.local/share/legatus/index").expanduser(),
         description="The index folder (manifest.json, FAISS index, chunk store).",
     )
+    database_folder: Path = Field(
+        default=Path("~/.local/share/legatus/postgres").expanduser(),
+        description="Data folder of the local PostgreSQL that `legatus db start` runs.",
+    )
     candidates: int = Field(
         default=50,
         ge=1,

@@ -20,6 +20,7 @@ import typer
 from index.settings import Mode
 from ui.cli_assistant import ask_command
 from ui.cli_common import checked_question, fail, load_settings
+from ui.cli_db import db_app
 from ui.cli_eval import eval_app
 from ui.cli_help import Command, Group
 from ui.cli_web import feedback_app, serve_command
@@ -346,3 +347,4 @@ app.add_typer(llm_app, name="llm")
 app.add_typer(eval_app, name="eval")
 app.command("serve", cls=Command)(serve_command)
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(db_app, name="db")

@@ -1,0 +1,2 @@
+"""The PostgreSQL + pgvector index backend: its schema (``schema``) and a local server for
+development and tests (``server``)."""

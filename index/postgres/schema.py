@@ -1,0 +1,173 @@
+"""The PostgreSQL index's tables, their versions, and the facts an index is built with.
+
+The schema is versioned: ``legatus_schema`` holds the version the database is at, and
+:func:`migrate` brings it up to :data:`SCHEMA_VERSION` one step at a time, all in one
+transaction under an advisory lock (two processes starting at once migrate once; a failed
+step leaves the database as it was). A database at a newer version than this code knows is
+refused, never written.
+
+What an index was built with (embedding model and dimension, chunking, the keyword analyser)
+sits in ``legatus_index`` as the files backend keeps it in ``manifest.json``; :func:`check_facts`
+compares it with what the reader or writer uses, so that vectors of two models never mix.
+
+Tables (version 1): ``reports`` (one row per report: content hash, metadata, access labels,
+when indexed), ``passages`` (the stored passages in report order, their text, analysed terms
+for the keyword ranking and vector), ``sentences`` (each passage's sentence vectors and context
+vectors, as ``index.sentences`` stores them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from index.types import IndexMismatchError, IndexSchemaError, SearchIndexError
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMA_VERSION = 1
+_LOCK = 0x6C656761  # the advisory lock migrations take ("lega")
+
+
+class DatabaseError(SearchIndexError):
+    """The database could not be reached or read; the message says what to do."""
+
+
+def connect(dsn: str) -> psycopg.Connection[Any]:
+    """A connection to ``dsn`` (``postgresql://…``), or a message saying why not.
+
+    Raises:
+        DatabaseError: no driver, or the server refused or is not there.
+    """
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DatabaseError(
+            "the PostgreSQL driver is missing: pip install 'psycopg[binary]'"
+        ) from exc
+    try:
+        return psycopg.connect(dsn, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"cannot connect to the database at {_safe(dsn)}: {str(exc).strip()} "
+            "(for a local one: `legatus db start`, then use the address `legatus db status` gives)"
+        ) from exc
+
+
+def schema_version(conn: psycopg.Connection[Any]) -> int:
+    """The version the database's Legatus tables are at; 0 when it has none yet."""
+    row = conn.execute("SELECT to_regclass('legatus_schema') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return 0
+    got = conn.execute("SELECT max(version) FROM legatus_schema").fetchone()
+    return int(got[0]) if got and got[0] is not None else 0
+
+
+def migrate(conn: psycopg.Connection[Any], dimension: int) -> int:
+    """Bring the database to :data:`SCHEMA_VERSION` (creating it for vectors of ``dimension``
+    on first use) in one transaction; the version it is at afterwards.
+
+    Raises:
+        IndexSchemaError: the database is at a newer version than this code knows.
+        IndexMismatchError: it holds vectors of another dimension.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise IndexSchemaError(
+                f"the database's Legatus tables are at schema version {version}; this Legatus "
+                f"knows up to {SCHEMA_VERSION}: upgrade Legatus (a database is never downgraded)"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            _MIGRATIONS[step](conn, dimension)
+            conn.execute("INSERT INTO legatus_schema (version) VALUES (%s)", (step + 1,))
+        stored = facts(conn).get("dimension")
+        if stored is None:
+            _set_fact(conn, "dimension", dimension)
+        elif stored != dimension:
+            raise IndexMismatchError(
+                f"the database holds {stored}-dimensional vectors and the model makes "
+                f"{dimension}-dimensional ones: use the model it was built with, or another "
+                "database for this one"
+            )
+    return SCHEMA_VERSION
+
+
+def facts(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """What the index was built with (``legatus_index``); {} before the first migration."""
+    if schema_version(conn) == 0:
+        return {}
+    return {key: value for key, value in conn.execute("SELECT key, value FROM legatus_index")}
+
+
+def check_facts(conn: psycopg.Connection[Any], expected: Mapping[str, Any]) -> None:
+    """Record the facts not yet recorded; refuse when a recorded one differs.
+
+    Raises:
+        IndexMismatchError: naming each fact that differs, stored and expected.
+    """
+    stored = facts(conn)
+    differ = [k for k, v in expected.items() if k in stored and stored[k] != v]
+    if differ:
+        detail = "; ".join(f"{k}: built with {stored[k]!r}, now {expected[k]!r}" for k in differ)
+        raise IndexMismatchError(
+            f"the database's index was built differently ({detail}): re-index into a new "
+            "database, or set these back"
+        )
+    with conn.transaction():
+        for key, value in expected.items():
+            if key not in stored:
+                _set_fact(conn, key, value)
+
+
+def _set_fact(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
+    conn.execute(
+        "INSERT INTO legatus_index (key, value) VALUES (%s, %s::jsonb) "
+        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        (key, json.dumps(value)),
+    )
+
+
+def _v1(conn: psycopg.Connection[Any], dimension: int) -> None:
+    """The first schema: reports, passages with terms and vectors, sentence vectors."""
+    d = int(dimension)
+    for statement in (
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        "CREATE TABLE legatus_schema (version integer PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE legatus_index (key text PRIMARY KEY, value jsonb NOT NULL)",
+        "CREATE TABLE reports (doc_id text PRIMARY KEY, content_hash text NOT NULL,"
+        " meta jsonb NOT NULL, access text[] NOT NULL DEFAULT '{}',"
+        " indexed_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE passages (chunk_id text PRIMARY KEY,"
+        " doc_id text NOT NULL REFERENCES reports ON DELETE CASCADE,"
+        " ordinal integer NOT NULL, chunk jsonb NOT NULL, terms tsvector NOT NULL,"
+        f" embedding vector({d}) NOT NULL, UNIQUE (doc_id, ordinal))",
+        "CREATE TABLE sentences (chunk_id text NOT NULL REFERENCES passages ON DELETE CASCADE,"
+        f" position integer NOT NULL, text text NOT NULL, embedding vector({d}) NOT NULL,"
+        f" context vector({d}), PRIMARY KEY (chunk_id, position))",
+        "CREATE INDEX passages_terms ON passages USING gin (terms)",
+        "CREATE INDEX reports_access ON reports USING gin (access)",
+    ):
+        conn.execute(statement)  # fixed text and an integer: nothing a user wrote
+
+
+_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1,)
+"""Step ``i`` brings a database at version ``i`` to ``i + 1``; append, never edit."""
+
+
+def _safe(dsn: str) -> str:
+    """``dsn`` without a password.
+
+    Example:
+        >>> _safe("postgresql://legatus:secret@db.example:5432/legatus")
+        'postgresql://legatus:***@db.example:5432/legatus'
+    """
+    head, sep, tail = dsn.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return dsn
+    user = head.rsplit(":", 1)[0]
+    return f"{user}:***@{tail}"

