@@ -7,11 +7,19 @@ import doctest
 import pytest
 
 import index.lexical
+import index.postgres.schema
+import index.postgres.server
+import index.postgres.store
 import index.ranking
 import index.terms
 
+MODULES = [
+    index.ranking, index.terms, index.lexical, index.postgres.schema, index.postgres.server,
+    index.postgres.store,
+]  # fmt: skip
 
-@pytest.mark.parametrize("module", [index.ranking, index.terms, index.lexical])
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.__name__ for m in MODULES])
 def test_docstring_examples(module) -> None:  # type: ignore[no-untyped-def]
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -187,3 +187,145 @@ def test_an_unreachable_database_says_what_to_do(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "cannot connect to the database" in message and "legatus db start" in message
     assert "secret" not in message
+
+
+# --- reports in the database ------------------------------------------------------------------
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from index.postgres.schema import connect
+from index.postgres.store import from_files_index, put_report
+dsn, index_path, marker, doc = sys.argv[1:5]
+entry, passages = next(r for r in from_files_index(Path(index_path), 200) if r[0].doc_id == doc)
+changed = entry.model_copy(update={"content_hash": "a-new-version"})
+
+def stall(written):
+    if written == 2:  # mid-report: say so, then wait to be killed
+        Path(marker).write_text("2", encoding="utf-8")
+        time.sleep(120)
+
+with connect(dsn) as conn:
+    put_report(conn, changed, passages, progress=stall)
+"""
+
+
+def _written(dsn: str, small_index_path: Path) -> list[Any]:
+    from index.postgres.store import from_files_index, put_report
+    from index.settings import IndexSettings
+
+    reports = from_files_index(small_index_path, IndexSettings().lexical_section_context)
+    with connect(dsn) as conn:
+        migrate(conn, 384)
+        for entry, passages in reports:
+            assert put_report(conn, entry, passages, access=["internal"]) == len(passages)
+    return reports
+
+
+def _count(dsn: str, doc: str) -> tuple[int, str]:
+    with connect(dsn) as conn:
+        n = conn.execute("SELECT count(*) FROM passages WHERE doc_id = %s", (doc,)).fetchone()
+        h = conn.execute("SELECT content_hash FROM reports WHERE doc_id = %s", (doc,)).fetchone()
+    return (int(n[0]) if n else 0), (h[0] if h else "")
+
+
+def test_reports_are_stored_as_the_files_index_holds_them(dsn: str, small_index_path: Path) -> None:
+    import numpy as np
+
+    from index.postgres.store import stored_chunks, stored_entries, stored_hashes
+    from index.store import read_index
+    from index.terms import tokenize
+
+    reports = _written(dsn, small_index_path)
+    manifest, chunks, dense, _, sentences = read_index(small_index_path)
+    with connect(dsn) as conn:
+        assert stored_hashes(conn) == {d: e.content_hash for d, e in manifest.documents.items()}
+        assert stored_entries(conn) == manifest.documents
+        assert stored_chunks(conn) == sorted(chunks, key=lambda c: (c.doc_id, c.ordinal))
+        first = reports[0][1][0]
+        got = conn.execute(
+            "SELECT embedding::text FROM passages WHERE chunk_id = %s", (first.chunk.id,)
+        ).fetchone()
+        assert got is not None
+        assert np.allclose(np.array(json_list(got[0]), dtype=np.float32), first.vector)
+        n_sentences = conn.execute("SELECT count(*) FROM sentences").fetchone()
+        assert n_sentences == (len(sentences),)
+        access = conn.execute("SELECT DISTINCT access FROM reports").fetchall()
+        assert access == [(["internal"],)]
+        # The keyword terms are the project's own analysis: a stemmed Dutch word finds its passage.
+        word = next(w for w in first.chunk.text.split() if len(w) > 7 and w.isalpha())
+        (term,) = tokenize(word)
+        hits = conn.execute(
+            "SELECT chunk_id FROM passages WHERE terms @@ to_tsquery('simple', %s)", (term,)
+        ).fetchall()
+        assert (first.chunk.id,) in hits
+
+
+def json_list(text: str) -> list[float]:
+    import json
+
+    return list(json.loads(text))
+
+
+def test_a_report_is_replaced_in_one_transaction(dsn: str, small_index_path: Path) -> None:
+    from index.postgres.store import put_report, remove_reports
+
+    reports = _written(dsn, small_index_path)
+    entry, passages = max(reports, key=lambda r: len(r[1]))
+    seen: list[tuple[int, str]] = []
+    shorter = entry.model_copy(update={"content_hash": "v2"})
+    with connect(dsn) as conn:
+        # While the new version is written, another session still reads the old one.
+        put_report(
+            conn, shorter, passages[:1], progress=lambda _: seen.append(_count(dsn, entry.doc_id))
+        )
+    assert seen == [(len(passages), entry.content_hash)]
+    assert _count(dsn, entry.doc_id) == (1, "v2")
+    with connect(dsn) as conn:
+        with pytest.raises(ValueError, match="not the next passage"):
+            put_report(conn, entry, list(reversed(passages)))
+        assert _count(dsn, entry.doc_id) == (1, "v2")  # the failed write changed nothing
+        assert remove_reports(conn, [entry.doc_id, "no-such-report"]) == 1
+    assert _count(dsn, entry.doc_id) == (0, "")
+
+
+def test_a_writer_killed_mid_report_leaves_the_previous_version(
+    dsn: str, small_index_path: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    reports = _written(dsn, small_index_path)
+    entry, passages = max(reports, key=lambda r: len(r[1]))
+    assert len(passages) > 2
+    marker = tmp_path / "mid-report"
+    root = Path(__file__).resolve().parents[1]
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, dsn, str(small_index_path), str(marker), entry.doc_id],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert writer.poll() is None, "the writer ended before it was killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert _count(dsn, entry.doc_id) == (len(passages), entry.content_hash)
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(timeout=30)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    # Its transaction never committed: the old version answers, whole, and can be written again.
+    deadline = time.monotonic() + 30
+    while _count(dsn, entry.doc_id) != (len(passages), entry.content_hash):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    from index.postgres.store import put_report
+
+    with connect(dsn) as conn:
+        assert put_report(conn, entry, passages) == len(passages)
+    assert _count(dsn, entry.doc_id) == (len(passages), entry.content_hash)

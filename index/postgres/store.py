@@ -1,0 +1,207 @@
+"""Reports in the PostgreSQL index: each written, replaced or removed in one transaction.
+
+A reader sees a report as it was before a write or as it is after, never half of it: the old
+rows are deleted and the new ones inserted in one transaction, and PostgreSQL shows other
+sessions only committed transactions. A writer killed in the middle (``kill -9``, a full disk,
+a lost connection) leaves the previous version in place, as its transaction never commits.
+
+What is stored per passage is what the files backend keeps in its folder: the passage itself
+(``ingest.types.Chunk`` as JSON), its vector, the analysed terms of its keyword text
+(``index.terms.tokenize``: the project's own folding and Dutch stems, stored as a ``'simple'``
+tsvector so that PostgreSQL's own Dutch stemmer does not change the matching), and each of its
+sentences with its vector and context vector.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.terms import tokenize
+from index.types import DocumentEntry, IndexCorruptError
+from ingest.types import Chunk
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """One sentence of a passage with its vector and context vector."""
+
+    text: str
+    vector: np.ndarray
+    context: np.ndarray
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """One passage as written: the passage, its vector, its keyword text, its sentences."""
+
+    chunk: Chunk
+    vector: np.ndarray
+    keyword_text: str
+    sentences: Sequence[StoredSentence] = ()
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form of ``vector`` (float32 values written so they read back exactly).
+
+    Example:
+        >>> vector_literal(np.array([0.5, -1.0, 0.25], dtype=np.float32))
+        '[0.5,-1,0.25]'
+    """
+    return "[" + ",".join(f"{float(x):.9g}" for x in np.asarray(vector, dtype=np.float32)) + "]"
+
+
+def stored_hashes(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    """Report id → content hash of the version stored: what an incremental ingest compares."""
+    return {doc: digest for doc, digest in conn.execute("SELECT doc_id, content_hash FROM reports")}
+
+
+def put_report(
+    conn: psycopg.Connection[Any],
+    entry: DocumentEntry,
+    passages: Iterable[StoredPassage],
+    access: Sequence[str] = (),
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write report ``entry`` with its ``passages`` (in report order), replacing any version
+    stored before, in one transaction; the number of passages written. ``progress`` is called
+    with the count written so far after each passage.
+
+    Raises:
+        ValueError: a passage of another report, or passages out of order.
+    """
+    written = 0
+    with conn.transaction():
+        conn.execute("DELETE FROM reports WHERE doc_id = %s", (entry.doc_id,))
+        conn.execute(
+            "INSERT INTO reports (doc_id, content_hash, meta, access) VALUES (%s, %s, %s, %s)",
+            (
+                entry.doc_id,
+                entry.content_hash,
+                json.dumps(entry.model_dump(mode="json"), ensure_ascii=False),
+                list(access),
+            ),
+        )
+        last = -1
+        for p in passages:
+            if p.chunk.doc_id != entry.doc_id or p.chunk.ordinal <= last:
+                raise ValueError(
+                    f"passage {p.chunk.id} is not the next passage of report {entry.doc_id}"
+                )
+            last = p.chunk.ordinal
+            _insert(conn, p)
+            written += 1
+            if progress:
+                progress(written)
+    return written
+
+
+def _insert(conn: psycopg.Connection[Any], p: StoredPassage) -> None:
+    piece = p.chunk
+    conn.execute(
+        "INSERT INTO passages (chunk_id, doc_id, ordinal, chunk, terms, embedding)"
+        " VALUES (%s, %s, %s, %s, to_tsvector('simple', %s), %s::vector)",
+        (
+            piece.id,
+            piece.doc_id,
+            piece.ordinal,
+            json.dumps(dataclasses.asdict(piece), ensure_ascii=False),
+            " ".join(tokenize(p.keyword_text)),
+            vector_literal(p.vector),
+        ),
+    )
+    if p.sentences:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO sentences (chunk_id, position, text, embedding, context)"
+                " VALUES (%s, %s, %s, %s::vector, %s::vector)",
+                [
+                    (piece.id, i, s.text, vector_literal(s.vector), vector_literal(s.context))
+                    for i, s in enumerate(p.sentences)
+                ],
+            )
+
+
+def remove_reports(conn: psycopg.Connection[Any], doc_ids: Iterable[str]) -> int:
+    """Remove these reports and everything of them, in one transaction; how many there were."""
+    ids = list(doc_ids)
+    with conn.transaction():
+        cur = conn.execute("DELETE FROM reports WHERE doc_id = ANY(%s)", (ids,))
+    return cur.rowcount
+
+
+def stored_chunks(conn: psycopg.Connection[Any]) -> list[Chunk]:
+    """Every stored passage, report by report in report order.
+
+    Raises:
+        IndexCorruptError: a stored passage cannot be read back.
+    """
+    rows = conn.execute("SELECT chunk FROM passages ORDER BY doc_id, ordinal")
+    out = []
+    for (fields,) in rows:
+        try:
+            fields["section"] = tuple(fields["section"])
+            fields["page_starts"] = tuple(map(tuple, fields.get("page_starts", ())))
+            out.append(Chunk(**fields))
+        except (KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"a stored passage cannot be read back ({exc})") from exc
+    return out
+
+
+def stored_entries(conn: psycopg.Connection[Any]) -> dict[str, DocumentEntry]:
+    """Each stored report's entry (metadata, hash, passage ids), by id."""
+    rows = conn.execute("SELECT doc_id, meta FROM reports ORDER BY doc_id")
+    return {doc: DocumentEntry.model_validate(meta) for doc, meta in rows}
+
+
+def from_files_index(
+    path: Path, section_context: int
+) -> list[tuple[DocumentEntry, list[StoredPassage]]]:
+    """The reports of the files index at ``path`` as the PostgreSQL index stores them (its own
+    vectors, not computed again), report by report in the order of its manifest:
+    ``section_context`` is its ``lexical_section_context``.
+
+    Raises:
+        SearchIndexError: as ``index.store.read_index``.
+    """
+    from index.dense import vector_id
+    from index.lexical import lexical_texts
+    from index.sentences import chunk_units
+    from index.store import read_index
+
+    manifest, chunks, dense, _, sentences = read_index(path)
+    keyword = dict(zip((c.id for c in chunks), lexical_texts(chunks, section_context), strict=True))
+    units = dict(zip((c.id for c in chunks), chunk_units(chunks), strict=True))
+    by_id = {c.id: c for c in chunks}
+    out = []
+    for entry in manifest.documents.values():
+        rows = []
+        for chunk_id in entry.chunk_ids:
+            piece = by_id[chunk_id]
+            owner = vector_id(chunk_id)
+            own, around = sentences.rows_of(owner), sentences.context_rows_of(owner)
+            rows.append(
+                StoredPassage(
+                    chunk=piece,
+                    vector=dense.vectors([owner])[0],
+                    keyword_text=keyword[chunk_id],
+                    sentences=[  # as the files index: none when rows and units disagree
+                        StoredSentence(text, own[i], around[i])
+                        for i, text in enumerate(units[chunk_id])
+                    ]
+                    if len(own) == len(units[chunk_id])
+                    else [],
+                )
+            )
+        out.append((entry, rows))
+    return out
