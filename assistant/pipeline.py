@@ -392,10 +392,11 @@ def open_assistant(
     Raises:
         index.types.SearchIndexError: no index, or an index built with another model or schema.
     """
-    from index.search import SearchIndex  # the loader pulls in FAISS; import where it is needed
+    from index.search import open_index  # the loader pulls in FAISS; import where it is needed
 
     embedder = get_embedder(embedding)
-    search_index = SearchIndex.load(index_path, embedding, index_settings, embedder=embedder)
+    chosen = index_settings.model_copy(update={"path": index_path})
+    search_index = open_index(chosen, embedding, embedder=embedder)
     return Assistant(search_index, embedder, settings, drafting_llm(settings))
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from eval.metrics import all_evidence_covered
 from eval.types import EvalCase
-from index.search import SearchIndex
+from index.search import PassageSearch
 from index.settings import Mode
 
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -53,7 +53,9 @@ class RetrievalReport(BaseModel):
     modes: dict[str, ModeScores]
 
 
-def evaluate_mode(index: SearchIndex, cases: Sequence[EvalCase], mode: Mode, k: int) -> ModeScores:
+def evaluate_mode(
+    index: PassageSearch, cases: Sequence[EvalCase], mode: Mode, k: int
+) -> ModeScores:
     """Score one search mode on the answerable questions of ``cases``."""
     hits: dict[str, bool] = {}
     times: list[float] = []
@@ -79,7 +81,7 @@ def evaluate_mode(index: SearchIndex, cases: Sequence[EvalCase], mode: Mode, k: 
 
 
 def evaluate_retrieval(
-    index: SearchIndex,
+    index: PassageSearch,
     cases: Sequence[EvalCase],
     *,
     k: int = 5,

@@ -16,7 +16,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from assistant.pipeline import Assistant, drafting_llm
 from assistant.settings import AssistantSettings
 from index.embedding import Embedder
-from index.search import SearchIndex
+from index.search import PassageSearch
 from index.settings import Mode
 from index.types import Hit, SearchFilters
 from ingest import discover
@@ -29,7 +29,7 @@ SYSTEMS = ("legatus", "dense", "bm25", "langchain")
 class ModeSearcher:
     """The Legatus index restricted to one retriever (dense-only or BM25-only)."""
 
-    def __init__(self, index: SearchIndex, mode: Mode) -> None:
+    def __init__(self, index: PassageSearch, mode: Mode) -> None:
         self.index = index
         self.mode = mode
 
@@ -113,7 +113,7 @@ class NaiveLangChainSearcher:
 
 def build_system(
     name: str,
-    index: SearchIndex,
+    index: PassageSearch,
     embedder: Embedder,
     settings: AssistantSettings,
     reports: Path,

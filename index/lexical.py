@@ -102,7 +102,8 @@ class LexicalIndex:
     def top(
         self, query: str | np.ndarray, n: int, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """The ``n`` best rows with a positive score, best first; ``mask`` (bool) limits rows.
+        """The ``n`` best rows with a positive score, best first, equal scores in row order
+        (every backend breaks ties so); ``mask`` (bool) limits rows.
 
         ``query`` is a query string, or the scores :meth:`scores` gave for one.
         """
@@ -112,6 +113,7 @@ class LexicalIndex:
         n = min(n, int(np.count_nonzero(scores > 0)))
         if n <= 0:
             return []
-        best = np.argpartition(-scores, n - 1)[:n]
-        best = best[np.argsort(-scores[best], kind="stable")]
+        cut = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th best score
+        rows = np.flatnonzero(scores >= cut)  # the n best and any tied with the n-th
+        best = rows[np.lexsort((rows, -scores[rows]))][:n]
         return [(int(i), float(scores[i])) for i in best]

@@ -32,7 +32,7 @@ def embedding_info(embedder: Embedder) -> EmbeddingInfo:
     )
 
 
-def check_embedding(stored: EmbeddingInfo, embedder: Embedder, *, where: Path) -> None:
+def check_embedding(stored: EmbeddingInfo, embedder: Embedder, *, where: Path | str) -> None:
     """Refuse an index whose vectors another model (or prompt) made: they are not comparable.
 
     Raises:

@@ -23,85 +23,39 @@ from index.sentences import SentenceIndex
 from index.settings import EmbeddingSettings, IndexSettings, Mode
 from index.store import REBUILD_HINT, read_index
 from index.terms import neutral_terms
-from index.types import Hit, IndexManifest, IndexMismatchError, SearchFilters
+from index.types import Hit, IndexManifest, IndexMismatchError, IndexNotFoundError, SearchFilters
 from ingest.language import guess_language
 from ingest.types import Chunk, DocumentMeta
 
 
-class SearchIndex:
-    """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
+class PassageSearch:
+    """What every index backend's search shares, over the passages held in report order: the
+    fusion of the dense, BM25 and best-sentence rankings, neighbour merging, filters, hits.
 
-    Load it once and keep it; searching is thread-safe for reading. The embedding model loads on
-    the first dense or hybrid search.
-
-    Example:
-        >>> index = SearchIndex.load(Path("var/index"), EmbeddingSettings())  # doctest: +SKIP
-        >>> hits = index.search("Welke methoden gebruikte de Strategische Monitor?", k=5,
-        ...                     filters=SearchFilters(publishers=("HCSS",)))  # doctest: +SKIP
-        >>> hits[0].chunk.text[:40], hits[0].score  # doctest: +SKIP
+    A backend supplies the three rankings (``_dense_ranking``, ``_lexical_ranking``,
+    ``_sentence_ranking``: rows of :attr:`chunks` with scores, best first, only rows ``mask``
+    allows) and ``unit_vectors``; :class:`SearchIndex` reads them from its files,
+    ``index.postgres.search.PostgresIndex`` from SQL.
     """
 
     def __init__(
         self,
-        manifest: IndexManifest,
         chunks: Sequence[Chunk],
-        dense: DenseIndex,
+        documents: dict[str, DocumentMeta],
         embedder: Embedder,
-        settings: IndexSettings | None = None,
-        lexical: LexicalIndex | None = None,
-        sentences: SentenceIndex | None = None,
+        settings: IndexSettings | None,
+        dimension: int,
     ) -> None:
-        self.manifest = manifest
         self.settings = settings or IndexSettings()
         self.chunks: tuple[Chunk, ...] = tuple(chunks)
-        self.documents: dict[str, DocumentMeta] = {
-            doc_id: entry.meta() for doc_id, entry in manifest.documents.items()
-        }
-        self._dense = dense
+        self.documents: dict[str, DocumentMeta] = documents
         self._embedder = embedder
-        self._vector_ids = np.fromiter((vector_id(c.id) for c in self.chunks), dtype=np.int64)
-        self._row_of = {int(v): row for row, v in enumerate(self._vector_ids)}
+        self._dimension = dimension
         self._rows_by_id = {c.id: row for row, c in enumerate(self.chunks)}
         self._doc_rows = np.array([c.doc_id for c in self.chunks], dtype=object)
         self._languages = np.array(
             [self.documents[c.doc_id].language for c in self.chunks], dtype=object
         )
-        if lexical is None or manifest.lexical != lexical_info(self.settings):
-            # saved with other lexical settings (or not at all): build it here
-            lexical = LexicalIndex(
-                lexical_texts(self.chunks, self.settings.lexical_section_context)
-            )
-        self._lexical = lexical
-        self._sentences = sentences or SentenceIndex.empty(dense.dimension)
-        self._sentence_rows = np.fromiter(  # store row of each passage with sentences
-            (self._row_of[int(v)] for v in self._sentences.run_owners),
-            dtype=np.int64,
-            count=len(self._sentences.run_owners),
-        )
-
-    @classmethod
-    def load(
-        cls,
-        path: Path,
-        embedding_settings: EmbeddingSettings,
-        settings: IndexSettings | None = None,
-        *,
-        embedder: Embedder | None = None,
-    ) -> SearchIndex:
-        """Read the index folder at ``path``.
-
-        Raises:
-            IndexNotFoundError: there is no index at ``path``.
-            IndexMismatchError: it was built with another schema or embedding model.
-            IndexCorruptError: its files are unreadable or inconsistent.
-        """
-        settings = settings or IndexSettings()
-        embedder = embedder or get_embedder(embedding_settings)
-        manifest, chunks, dense, lexical, sentences = read_index(
-            path, ef_search=settings.hnsw_ef_search
-        )
-        check_embedding(manifest.embedding, embedder, where=path)
-        return cls(manifest, chunks, dense, embedder, settings, lexical, sentences)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -155,12 +109,14 @@ class SearchIndex:
         if mode == "dense":
             candidates = single(self._dense_ranking(self._query_vector(query), n, mask), "dense")
         elif mode == "lexical":
-            candidates = single(self._lexical.top(query, n, mask), "lexical")
+            candidates = single(
+                self._lexical_ranking(query, n, mask, cross_lingual=False), "lexical"
+            )
         else:
             vector = self._query_vector(query)
             candidates = fuse(
                 self._dense_ranking(vector, n, mask),
-                self._lexical.top(self._lexical_scores(query), n, mask),
+                self._lexical_ranking(query, n, mask, cross_lingual=True),
                 sentence=self._sentence_ranking(vector, n, mask) if s.sentence_weight else (),
                 rrf_k=s.rrf_k,
                 dense_weight=s.dense_weight,
@@ -180,25 +136,36 @@ class SearchIndex:
         """Sentence text → stored vector and context vector (a ``(2, dimension)`` array) for the
         sentences of these stored passages (a merged passage's ``Hit.parts``), so that an
         answerer need not embed them again."""
-        out: dict[str, np.ndarray] = {}
-        for chunk_id in chunk_ids:
-            row = self._rows_by_id.get(chunk_id)
-            if row is not None:
-                vid = int(self._vector_ids[row])
-                out.update(self._sentences.unit_vectors(self.chunks[row], vid))
-        return out
+        raise NotImplementedError
 
-    def _lexical_scores(self, query: str) -> np.ndarray:
-        """BM25 scores; for passages in another language than the question, only the question's
-        names, acronyms and numbers count (its other words are mostly noise there)."""
-        scores = self._lexical.scores(query)
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Rows by the cosine of the passage's vector and ``vector``, best first."""
+        raise NotImplementedError
+
+    def _lexical_ranking(
+        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+    ) -> list[tuple[int, float]]:
+        """Rows with a positive BM25 score, best first; with ``cross_lingual``, passages in
+        another language than the question count only its names, acronyms and numbers (when
+        the settings say so)."""
+        raise NotImplementedError
+
+    def _sentence_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Rows by the cosine of their best-matching sentence, best first."""
+        raise NotImplementedError
+
+    def _other_language(self, query: str) -> np.ndarray | None:
+        """Which rows are in another (known) language than ``query``; None when the question's
+        words should count everywhere (setting off, language unknown, or no such rows)."""
         language = guess_language(query)
         if not self.settings.cross_lingual_terms or not language:
-            return scores
+            return None
         other = (self._languages != language) & (self._languages != "")
-        if not other.any():
-            return scores
-        return np.where(other, self._lexical.scores(neutral_terms(query)), scores)
+        return other if other.any() else None
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or not filters.active:
@@ -208,12 +175,119 @@ class SearchIndex:
 
     def _query_vector(self, query: str) -> np.ndarray:
         vector = self._embedder.encode_queries([query])[0]
-        if vector.shape[-1] != self._dense.dimension:
+        if vector.shape[-1] != self._dimension:
             raise IndexMismatchError(
                 f"the model makes {vector.shape[-1]}-dimensional vectors but the index holds "
-                f"{self._dense.dimension}-dimensional ones; {REBUILD_HINT}"
+                f"{self._dimension}-dimensional ones; {REBUILD_HINT}"
             )
         return vector
+
+    def _hit(self, span: Span, rank: int) -> Hit:
+        cand = span.best
+        pieces = [self.chunks[r] for r in span.rows]
+        piece = join_passages(pieces)
+        return Hit(
+            chunk=piece,
+            document=self.documents[piece.doc_id],
+            rank=rank,
+            score=cand.score,
+            dense_score=cand.dense[1] if cand.dense else None,
+            lexical_score=cand.lexical[1] if cand.lexical else None,
+            dense_rank=cand.dense[0] if cand.dense else None,
+            lexical_rank=cand.lexical[0] if cand.lexical else None,
+            sentence_score=cand.sentence[1] if cand.sentence else None,
+            parts=tuple(p.id for p in pieces),
+        )
+
+
+class SearchIndex(PassageSearch):
+    """A loaded index: hybrid, dense-only or BM25-only search over the indexed passages.
+
+    Load it once and keep it; searching is thread-safe for reading. The embedding model loads on
+    the first dense or hybrid search.
+
+    Example:
+        >>> index = SearchIndex.load(Path("var/index"), EmbeddingSettings())  # doctest: +SKIP
+        >>> hits = index.search("Welke methoden gebruikte de Strategische Monitor?", k=5,
+        ...                     filters=SearchFilters(publishers=("HCSS",)))  # doctest: +SKIP
+        >>> hits[0].chunk.text[:40], hits[0].score  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        manifest: IndexManifest,
+        chunks: Sequence[Chunk],
+        dense: DenseIndex,
+        embedder: Embedder,
+        settings: IndexSettings | None = None,
+        lexical: LexicalIndex | None = None,
+        sentences: SentenceIndex | None = None,
+    ) -> None:
+        documents = {doc_id: entry.meta() for doc_id, entry in manifest.documents.items()}
+        super().__init__(chunks, documents, embedder, settings, dense.dimension)
+        self.manifest = manifest
+        self._dense = dense
+        self._vector_ids = np.fromiter((vector_id(c.id) for c in self.chunks), dtype=np.int64)
+        self._row_of = {int(v): row for row, v in enumerate(self._vector_ids)}
+        if lexical is None or manifest.lexical != lexical_info(self.settings):
+            # saved with other lexical settings (or not at all): build it here
+            lexical = LexicalIndex(
+                lexical_texts(self.chunks, self.settings.lexical_section_context)
+            )
+        self._lexical = lexical
+        self._sentences = sentences or SentenceIndex.empty(dense.dimension)
+        self._sentence_rows = np.fromiter(  # store row of each passage with sentences
+            (self._row_of[int(v)] for v in self._sentences.run_owners),
+            dtype=np.int64,
+            count=len(self._sentences.run_owners),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        embedding_settings: EmbeddingSettings,
+        settings: IndexSettings | None = None,
+        *,
+        embedder: Embedder | None = None,
+    ) -> SearchIndex:
+        """Read the index folder at ``path``.
+
+        Raises:
+            IndexNotFoundError: there is no index at ``path``.
+            IndexMismatchError: it was built with another schema or embedding model.
+            IndexCorruptError: its files are unreadable or inconsistent.
+        """
+        settings = settings or IndexSettings()
+        embedder = embedder or get_embedder(embedding_settings)
+        manifest, chunks, dense, lexical, sentences = read_index(
+            path, ef_search=settings.hnsw_ef_search
+        )
+        check_embedding(manifest.embedding, embedder, where=path)
+        return cls(manifest, chunks, dense, embedder, settings, lexical, sentences)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Sentence text → stored vector and context vector (a ``(2, dimension)`` array) for the
+        sentences of these stored passages (a merged passage's ``Hit.parts``), so that an
+        answerer need not embed them again."""
+        out: dict[str, np.ndarray] = {}
+        for chunk_id in chunk_ids:
+            row = self._rows_by_id.get(chunk_id)
+            if row is not None:
+                vid = int(self._vector_ids[row])
+                out.update(self._sentences.unit_vectors(self.chunks[row], vid))
+        return out
+
+    def _lexical_ranking(
+        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+    ) -> list[tuple[int, float]]:
+        if not cross_lingual:
+            return self._lexical.top(query, n, mask)
+        scores = self._lexical.scores(query)
+        other = self._other_language(query)
+        if other is not None:  # there, only the question's names, acronyms and numbers count
+            scores = np.where(other, self._lexical.scores(neutral_terms(query)), scores)
+        return self._lexical.top(scores, n, mask)
 
     def _dense_ranking(
         self, vector: np.ndarray, n: int, mask: np.ndarray | None
@@ -238,19 +312,27 @@ class SearchIndex:
         order = np.lexsort((rows, -scores))[:n]  # ties: report order
         return [(int(rows[i]), float(scores[i])) for i in order]
 
-    def _hit(self, span: Span, rank: int) -> Hit:
-        cand = span.best
-        pieces = [self.chunks[r] for r in span.rows]
-        piece = join_passages(pieces)
-        return Hit(
-            chunk=piece,
-            document=self.documents[piece.doc_id],
-            rank=rank,
-            score=cand.score,
-            dense_score=cand.dense[1] if cand.dense else None,
-            lexical_score=cand.lexical[1] if cand.lexical else None,
-            dense_rank=cand.dense[0] if cand.dense else None,
-            lexical_rank=cand.lexical[0] if cand.lexical else None,
-            sentence_score=cand.sentence[1] if cand.sentence else None,
-            parts=tuple(p.id for p in pieces),
+
+def open_index(
+    settings: IndexSettings,
+    embedding_settings: EmbeddingSettings,
+    *,
+    embedder: Embedder | None = None,
+) -> PassageSearch:
+    """The index the settings choose: the folder at ``settings.path`` or, with the postgres
+    backend, the database at ``settings.dsn``.
+
+    Raises:
+        SearchIndexError: as :meth:`SearchIndex.load` or ``PostgresIndex.connect``, or a
+            postgres backend without an address.
+    """
+    if settings.backend == "files":
+        return SearchIndex.load(settings.path, embedding_settings, settings, embedder=embedder)
+    if not settings.dsn:
+        raise IndexNotFoundError(
+            "the postgres backend needs the database's address: set LEGATUS_INDEX__DSN "
+            "(for a local one, the address `legatus db status` prints)"
         )
+    from index.postgres.search import PostgresIndex  # the driver only when it is chosen
+
+    return PostgresIndex.connect(settings.dsn, embedding_settings, settings, embedder=embedder)

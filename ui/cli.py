@@ -274,7 +274,7 @@ def search_command(
     """Print the passages of the indexed reports that best match QUERY, best first."""
     from assistant.retriever import hit_json
     from index.embedding import EmbeddingError
-    from index.search import SearchIndex
+    from index.search import open_index
     from index.types import SearchIndexError
     from ui.filters import FilterError, make_filters
 
@@ -285,7 +285,7 @@ def search_command(
     except FilterError as exc:
         fail(str(exc), exc)
     try:
-        index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)
+        index = open_index(settings.index, settings.embedding)
         asked = filters.doc_ids if filters else ()
         unknown = sorted(set(asked) - set(index.documents))
         if unknown:

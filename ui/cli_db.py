@@ -73,3 +73,42 @@ def db_status_command(data: DataOption = None) -> None:
         raise typer.Exit(1)
     typer.echo(f"PostgreSQL running on {folder} (pid {db.pid})")
     typer.echo(db.dsn)
+
+
+@db_app.command("import", cls=Command)
+def db_import_command(
+    dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--dsn",
+            help="The database (default: LEGATUS_INDEX__DSN, else the local server on "
+            "LEGATUS_INDEX__DATABASE_FOLDER).",
+        ),
+    ] = None,
+) -> None:
+    """Bring the database's index to what the index folder (LEGATUS_INDEX__PATH) holds, with
+    its vectors: changed reports are replaced one transaction each, removed ones removed."""
+    from index.postgres.schema import DatabaseError, connect
+    from index.postgres.server import DatabaseServerError, status
+    from index.postgres.store import import_files_index
+    from index.types import SearchIndexError
+
+    settings = load_settings()
+    target = dsn or settings.index.dsn
+    try:
+        if not target:
+            local = status(settings.index.database_folder.expanduser().resolve())
+            if local is None:
+                fail(
+                    "no database given: pass --dsn, set LEGATUS_INDEX__DSN, or start the local "
+                    "one with `legatus db start`"
+                )
+            target = local.dsn
+        with connect(target) as conn:
+            written, removed, unchanged = import_files_index(conn, settings.index.path)
+    except (DatabaseError, DatabaseServerError, SearchIndexError) as exc:
+        fail(str(exc), exc)
+    typer.echo(
+        f"{written} reports written, {removed} removed, {unchanged} unchanged "
+        f"(from {settings.index.path})"
+    )

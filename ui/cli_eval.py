@@ -110,14 +110,12 @@ def _run(
     from eval.run import run_questions
     from eval.systems import build_system
     from index.embedding import get_embedder
-    from index.search import SearchIndex
+    from index.search import open_index
     from index.types import SearchIndexError
 
     try:
         embedder = get_embedder(settings.embedding)
-        index = SearchIndex.load(
-            settings.index.path, settings.embedding, settings.index, embedder=embedder
-        )
+        index = open_index(settings.index, settings.embedding, embedder=embedder)
         assistant = build_system(system, index, embedder, cfg, settings.reports)
     except (SearchIndexError, ValueError) as exc:
         fail(str(exc), exc)
@@ -145,13 +143,13 @@ def retrieval_command(
     is all in the top k passages, overall and per question language."""
     from eval.retrieval_eval import evaluate_retrieval, format_report
     from index.embedding import EmbeddingError
-    from index.search import SearchIndex
+    from index.search import open_index
     from index.types import SearchIndexError
 
     settings = load_settings()
     cases, _ = _questions(questions)
     try:
-        index = SearchIndex.load(settings.index.path, settings.embedding, settings.index)
+        index = open_index(settings.index, settings.embedding)
         report = evaluate_retrieval(index, cases, k=k)
     except (SearchIndexError, EmbeddingError) as exc:
         fail(str(exc), exc)

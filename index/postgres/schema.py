@@ -10,10 +10,11 @@ What an index was built with (embedding model and dimension, chunking, the keywo
 sits in ``legatus_index`` as the files backend keeps it in ``manifest.json``; :func:`check_facts`
 compares it with what the reader or writer uses, so that vectors of two models never mix.
 
-Tables (version 1): ``reports`` (one row per report: content hash, metadata, access labels,
-when indexed), ``passages`` (the stored passages in report order, their text, analysed terms
-for the keyword ranking and vector), ``sentences`` (each passage's sentence vectors and context
-vectors, as ``index.sentences`` stores them).
+Tables: ``reports`` (one row per report: content hash, metadata, access labels, when indexed),
+``passages`` (the stored passages in report order, their analysed terms as a tsvector, their
+vector and term count), ``passage_terms`` (term → passage → frequency: BM25's inverted index),
+``sentences`` (each passage's sentence vectors and context vectors, as ``index.sentences``
+stores them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from index.types import IndexMismatchError, IndexSchemaError, SearchIndexError
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LOCK = 0x6C656761  # the advisory lock migrations take ("lega")
 
 
@@ -155,7 +156,20 @@ def _v1(conn: psycopg.Connection[Any], dimension: int) -> None:
         conn.execute(statement)  # fixed text and an integer: nothing a user wrote
 
 
-_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1,)
+def _v2(conn: psycopg.Connection[Any], dimension: int) -> None:
+    """Term frequencies for BM25 as the files backend ranks (bm25s, Lucene's formula) over the
+    project's own terms: an inverted index (term → passages) and each passage's term count."""
+    for statement in (
+        "ALTER TABLE passages ADD COLUMN n_terms integer NOT NULL DEFAULT 0",
+        "CREATE TABLE passage_terms (term text NOT NULL,"
+        " chunk_id text NOT NULL REFERENCES passages ON DELETE CASCADE,"
+        " tf integer NOT NULL, PRIMARY KEY (term, chunk_id))",
+        "CREATE INDEX passage_terms_chunk ON passage_terms (chunk_id)",
+    ):
+        conn.execute(statement)
+
+
+_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1, _v2)
 """Step ``i`` brings a database at version ``i`` to ``i + 1``; append, never edit."""
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,18 +109,26 @@ def put_report(
 
 def _insert(conn: psycopg.Connection[Any], p: StoredPassage) -> None:
     piece = p.chunk
+    # As index.lexical: a passage without terms still counts, as one empty term.
+    terms = tokenize(p.keyword_text) or [""]
     conn.execute(
-        "INSERT INTO passages (chunk_id, doc_id, ordinal, chunk, terms, embedding)"
-        " VALUES (%s, %s, %s, %s, to_tsvector('simple', %s), %s::vector)",
+        "INSERT INTO passages (chunk_id, doc_id, ordinal, chunk, terms, embedding, n_terms)"
+        " VALUES (%s, %s, %s, %s, to_tsvector('simple', %s), %s::vector, %s)",
         (
             piece.id,
             piece.doc_id,
             piece.ordinal,
             json.dumps(dataclasses.asdict(piece), ensure_ascii=False),
-            " ".join(tokenize(p.keyword_text)),
+            " ".join(terms),
             vector_literal(p.vector),
+            len(terms),
         ),
     )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO passage_terms (term, chunk_id, tf) VALUES (%s, %s, %s)",
+            [(term, piece.id, tf) for term, tf in Counter(terms).items()],
+        )
     if p.sentences:
         with conn.cursor() as cur:
             cur.executemany(
@@ -205,3 +214,38 @@ def from_files_index(
             )
         out.append((entry, rows))
     return out
+
+
+def import_files_index(
+    conn: psycopg.Connection[Any], path: Path, *, access: Mapping[str, Sequence[str]] | None = None
+) -> tuple[int, int, int]:
+    """Bring the database's index to what the files index at ``path`` holds, with that index's
+    own vectors: reports whose content hash differs are written (one transaction each), reports
+    it lacks are removed, the rest left alone. (written, removed, unchanged) reports.
+
+    Raises:
+        SearchIndexError: as ``index.store.read_index``; IndexMismatchError: the database's
+            index was built with another model, dimension or keyword analysis.
+    """
+    from index.postgres.schema import check_facts, migrate
+    from index.store import read_manifest
+
+    manifest = read_manifest(path)
+    migrate(conn, manifest.embedding.dimension)
+    check_facts(
+        conn,
+        {
+            "embedding": manifest.embedding.model_dump(mode="json"),
+            "lexical": manifest.lexical.model_dump(mode="json"),
+        },
+    )
+    before = stored_hashes(conn)
+    changed = {d for d, e in manifest.documents.items() if before.get(d) != e.content_hash}
+    written = 0
+    if changed:
+        for entry, passages in from_files_index(path, manifest.lexical.section_context):
+            if entry.doc_id in changed:
+                put_report(conn, entry, passages, (access or {}).get(entry.doc_id, ()))
+                written += 1
+    removed = remove_reports(conn, set(before) - set(manifest.documents))
+    return written, removed, len(manifest.documents) - written

@@ -1,0 +1,239 @@
+"""Search over the PostgreSQL index, ranked as the files backend ranks.
+
+:class:`PostgresIndex` is an ``index.search.PassageSearch``: the fusion, neighbour merging,
+filters and hits are the same code as the files backend's; only the three rankings come from
+SQL:
+
+* dense: pgvector's inner product (``<#>``) of the passage vectors and the question's
+  (the vectors are normalised, so it is their cosine), exact;
+* BM25: Lucene's formula, as bm25s computes it, over the project's own terms
+  (``passage_terms``: term, passage, frequency) with the corpus's document frequencies and
+  average length; for passages in another language than the question, only the question's
+  names, acronyms and numbers (``index.terms.neutral_terms``);
+* best sentence: each passage's best sentence cosine (``sentences``), exact.
+
+Every ranking takes the report filter inside the query (``doc_id = ANY(...)``), never after a
+top-k. Equal scores rank in report order (reports by id, passages in text order), as in the
+files backend, whose rows are in that order. The passages and report metadata are read once at
+connect, as the files backend reads its chunk store (the assistant's section tree and footnote
+lookup read them in report order).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.embedding import Embedder, get_embedder
+from index.lexical import K1, B
+from index.manifest import check_embedding, embedding_info, lexical_info
+from index.postgres.schema import SCHEMA_VERSION, connect, facts, schema_version
+from index.postgres.store import stored_chunks, stored_entries, vector_literal
+from index.search import PassageSearch
+from index.settings import EmbeddingSettings, IndexSettings
+from index.terms import neutral_terms, tokenize
+from index.types import (
+    EmbeddingInfo,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexSchemaError,
+    LexicalInfo,
+)
+from ingest.types import Chunk, DocumentMeta
+
+if TYPE_CHECKING:
+    import psycopg
+
+_BM25 = """
+WITH q AS (SELECT unnest(%(terms)s::text[]) AS term),
+stats AS (SELECT count(*)::float8 AS n, avg(n_terms)::float8 AS avgdl FROM passages),
+df AS (
+    SELECT term, count(*)::float8 AS df FROM passage_terms
+    WHERE term = ANY(%(terms)s::text[]) GROUP BY term
+)
+SELECT t.chunk_id,
+       sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5)) * t.tf
+           / (%(k1)s * ((1 - %(b)s) + %(b)s * p.n_terms / stats.avgdl) + t.tf))::real AS score
+FROM q JOIN passage_terms t USING (term) JOIN df USING (term)
+     JOIN passages p ON p.chunk_id = t.chunk_id CROSS JOIN stats
+WHERE %(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])
+GROUP BY t.chunk_id, p.doc_id, p.ordinal
+ORDER BY score DESC, p.doc_id, p.ordinal
+LIMIT %(n)s
+"""
+
+_DENSE = """
+SELECT chunk_id, -(embedding <#> %(q)s::vector) AS score FROM passages
+WHERE %(docs)s::text[] IS NULL OR doc_id = ANY(%(docs)s::text[])
+ORDER BY embedding <#> %(q)s::vector, chunk_id
+LIMIT %(n)s
+"""
+
+_SENTENCE = """
+SELECT s.chunk_id, max(-(s.embedding <#> %(q)s::vector)) AS score
+FROM sentences s JOIN passages p ON p.chunk_id = s.chunk_id
+WHERE %(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])
+GROUP BY s.chunk_id, p.doc_id, p.ordinal
+ORDER BY score DESC, p.doc_id, p.ordinal
+LIMIT %(n)s
+"""
+
+
+def _parse_vector(text: str) -> np.ndarray:
+    return np.array(text.strip("[]").split(","), dtype=np.float32)
+
+
+class PostgresIndex(PassageSearch):
+    """The PostgreSQL index, searched as the files index is.
+
+    Example:
+        >>> index = PostgresIndex.connect("postgresql://…", EmbeddingSettings())  # doctest: +SKIP
+        >>> index.search("Wat is de Nuclear Planning Group?", k=3)[0].chunk.section_label
+        ... # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        chunks: Sequence[Chunk],
+        documents: dict[str, DocumentMeta],
+        embedder: Embedder,
+        settings: IndexSettings | None,
+        dimension: int,
+    ) -> None:
+        super().__init__(chunks, documents, embedder, settings, dimension)
+        self._conn = conn
+        self._lock = threading.Lock()  # one connection, one query at a time
+
+    @classmethod
+    def connect(
+        cls,
+        dsn: str,
+        embedding_settings: EmbeddingSettings,
+        settings: IndexSettings | None = None,
+        *,
+        embedder: Embedder | None = None,
+    ) -> PostgresIndex:
+        """Connect to the index in the database at ``dsn`` and read its passages.
+
+        Raises:
+            DatabaseError: the database cannot be reached.
+            IndexNotFoundError: it holds no Legatus index.
+            IndexSchemaError: its schema is older or newer than this code's.
+            IndexMismatchError: another model or keyword analysis built it.
+        """
+        settings = settings or IndexSettings()
+        embedder = embedder or get_embedder(embedding_settings)
+        conn = connect(dsn)
+        conn.autocommit = True  # each query reads what is committed when it runs
+        try:
+            version = schema_version(conn)
+            if version == 0:
+                raise IndexNotFoundError(
+                    "the database holds no Legatus index yet: index reports into it first"
+                )
+            if version != SCHEMA_VERSION:
+                raise IndexSchemaError(
+                    f"the database's Legatus tables are at schema version {version}, this "
+                    f"Legatus reads version {SCHEMA_VERSION}: "
+                    + ("index into it once to migrate it" if version < SCHEMA_VERSION
+                       else "upgrade Legatus")
+                )  # fmt: skip
+            built = facts(conn)
+            where = "the database"
+            if "embedding" in built:
+                check_embedding(EmbeddingInfo.model_validate(built["embedding"]), embedder,
+                                where=where)  # fmt: skip
+            if "lexical" in built:
+                stored = LexicalInfo.model_validate(built["lexical"])
+                if stored != lexical_info(settings):
+                    raise IndexMismatchError(
+                        f"the database's keyword terms were made with {stored}, not with "
+                        f"{lexical_info(settings)}: re-index into it, or set "
+                        "LEGATUS_INDEX__LEXICAL_SECTION_CONTEXT back"
+                    )
+            chunks = stored_chunks(conn)
+            documents = {d: e.meta() for d, e in stored_entries(conn).items()}
+        except BaseException:
+            conn.close()
+            raise
+        dimension = int(built.get("dimension", embedder.dimension))
+        return cls(conn, chunks, documents, embedder, settings, dimension)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[int, float]]:
+        """(row, score) of each chunk id the query returns that this index read at connect."""
+        with self._lock:
+            found = self._conn.execute(query, params).fetchall()  # type: ignore[call-overload]
+        rows = self._rows_by_id
+        return [(rows[c], float(score)) for c, score in found if c in rows]
+
+    def _docs(self, mask: np.ndarray | None, where: np.ndarray | None = None) -> list[str] | None:
+        """The reports whose rows ``mask`` and ``where`` allow; None: all of them."""
+        if mask is None and where is None:
+            return None
+        keep = np.ones(len(self.chunks), dtype=bool) if mask is None else mask.copy()
+        if where is not None:
+            keep &= where
+        return sorted(set(self._doc_rows[keep].tolist()))
+
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
+        return self._rows(_DENSE, params)
+
+    def _sentence_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
+        found = self._rows(_SENTENCE, params)
+        return sorted(found, key=lambda rs: (-rs[1], rs[0]))  # ties: report order, as files
+
+    def _lexical_ranking(
+        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+    ) -> list[tuple[int, float]]:
+        other = self._other_language(query) if cross_lingual else None
+        if other is None:
+            return self._bm25(tokenize(query), self._docs(mask), n)
+        same = self._bm25(tokenize(query), self._docs(mask, ~other), n)
+        rest = self._bm25(tokenize(neutral_terms(query)), self._docs(mask, other), n)
+        return sorted(same + rest, key=lambda rs: (-rs[1], rs[0]))[:n]
+
+    def _bm25(self, terms: list[str], docs: list[str] | None, n: int) -> list[tuple[int, float]]:
+        if not terms or docs == []:
+            return []
+        found = self._rows(_BM25, {"terms": terms, "docs": docs, "n": n, "k1": K1, "b": B})
+        # Scores as float32, as bm25s sums them, so that the same passages tie in both backends.
+        return [(row, score) for row, score in found if score > 0]
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        ids = [c for c in chunk_ids if c in self._rows_by_id]
+        if not ids:
+            return {}
+        with self._lock:
+            found = self._conn.execute(
+                # In the order asked: overlapping passages share sentences, and as in the
+                # files backend the later passage's vectors (its context) win.
+                "SELECT text, embedding::text, context::text FROM sentences"
+                " WHERE chunk_id = ANY(%(ids)s)"
+                " ORDER BY array_position(%(ids)s::text[], chunk_id), position",
+                {"ids": ids},
+            ).fetchall()
+        return {
+            text: np.stack([_parse_vector(own), _parse_vector(around or own)])
+            for text, own, around in found
+        }
+
+
+def index_facts(embedder: Embedder, settings: IndexSettings) -> dict[str, Any]:
+    """What a writer records of how it builds the index, for :class:`PostgresIndex` to check."""
+    return {
+        "embedding": embedding_info(embedder).model_dump(mode="json"),
+        "lexical": lexical_info(settings).model_dump(mode="json"),
+    }
