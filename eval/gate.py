@@ -96,6 +96,34 @@ def compare(report: EvalReport, baseline_path: Path, tolerance: float | None = N
     return regressions
 
 
+def compare_runs(report: EvalReport, other: EvalReport, tolerance: float) -> list[str]:
+    """The gated metrics on which two runs of the same questions differ by more than
+    ``tolerance``, either way (e.g. one system on two index backends).
+
+    Example:
+        >>> a = EvalReport(system="files", primary_metric="mrr", n_questions=1, n_answerable=1,
+        ...                metrics={"mrr": 0.80})
+        >>> b = a.model_copy(update={"system": "postgres", "metrics": {"mrr": 0.76}})
+        >>> compare_runs(a, b, 0.03)
+        ['mrr: files 0.8000, postgres 0.7600 (apart by 0.0400 > tolerance 0.0300)']
+        >>> compare_runs(a, b, 0.05)
+        []
+    """
+    lines = []
+    for metric in GATED_METRICS:
+        mine, theirs = report.metrics.get(metric), other.metrics.get(metric)
+        if mine is None or theirs is None or math.isnan(mine) or math.isnan(theirs):
+            if (mine is None) != (theirs is None):
+                lines.append(f"{metric}: in one run only")
+            continue
+        if abs(mine - theirs) > tolerance + 1e-12:
+            lines.append(
+                f"{metric}: {report.system} {mine:.4f}, {other.system} {theirs:.4f} "
+                f"(apart by {abs(mine - theirs):.4f} > tolerance {tolerance:.4f})"
+            )
+    return lines
+
+
 def write_baseline(
     report: EvalReport,
     path: Path,

@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the pure index modules run as written."""
+"""The examples in the docstrings of the pure modules (and the PostgreSQL ones) run as written."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import doctest
 
 import pytest
 
+import eval.gate
 import index.lexical
 import index.postgres.schema
 import index.postgres.server
@@ -15,7 +16,7 @@ import index.terms
 
 MODULES = [
     index.ranking, index.terms, index.lexical, index.postgres.schema, index.postgres.server,
-    index.postgres.store,
+    index.postgres.store, eval.gate,
 ]  # fmt: skip
 
 

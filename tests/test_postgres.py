@@ -334,3 +334,125 @@ def test_a_writer_killed_mid_report_leaves_the_previous_version(
     with connect(dsn) as conn:
         assert put_report(conn, entry, passages) == len(passages)
     assert _count(dsn, entry.doc_id) == (len(passages), entry.content_hash)
+
+
+# --- search: the same hits and answers as the files backend ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_postgres(server: LocalDatabase, small_index_path: Path, embedder):  # type: ignore[no-untyped-def]
+    """The small corpus's index imported into a database of its own, opened for search."""
+    from index.postgres.search import PostgresIndex
+    from index.settings import EmbeddingSettings
+
+    name = f"s_{uuid.uuid4().hex[:12]}"
+    with connect(server.dsn) as admin:
+        admin.autocommit = True
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = _with_database(server.dsn, name)
+    from index.postgres.store import import_files_index
+
+    with connect(dsn) as conn:
+        assert import_files_index(conn, small_index_path) == (3, 0, 0)
+        assert import_files_index(conn, small_index_path) == (0, 0, 3)  # by content hash
+    index = PostgresIndex.connect(dsn, EmbeddingSettings(), embedder=embedder)
+    yield index
+    index.close()
+
+
+def _timeless(answer: Any) -> Any:
+    """An answer's JSON without what the clock says (``*_ms``, ``timings``)."""
+    if isinstance(answer, dict):
+        return {
+            k: _timeless(v) for k, v in answer.items() if not k.endswith("_ms") and k != "timings"
+        }
+    if isinstance(answer, list):
+        return [_timeless(v) for v in answer]
+    return answer
+
+
+def _hits(index: Any, query: str, **kw: Any) -> list[tuple[str, tuple[str, ...], float]]:
+    return [(h.chunk.id, h.parts, round(h.score, 5)) for h in index.search(query, 8, **kw)]
+
+
+def test_postgres_search_gives_the_files_backends_hits(
+    small_postgres: Any, small_search_index: Any
+) -> None:
+    from index.types import SearchFilters
+    from tests.corpus import DOC_IDS, QUESTIONS
+
+    assert small_postgres.chunks == small_search_index.chunks
+    assert small_postgres.documents == small_search_index.documents
+    only = SearchFilters(doc_ids=(DOC_IDS[0],))
+    for question, _ in QUESTIONS:
+        for mode in ("hybrid", "dense", "lexical"):
+            got = _hits(small_postgres, question, mode=mode)
+            assert got == _hits(small_search_index, question, mode=mode), (question, mode)
+        filtered = _hits(small_postgres, question, filters=only)
+        assert filtered == _hits(small_search_index, question, filters=only)
+        assert all(small_postgres.chunk(c).doc_id == DOC_IDS[0] for c, _, _ in filtered)
+        hits = small_search_index.search(question, 8)
+        parts = [p for h in hits for p in h.parts]
+        mine, theirs = small_postgres.unit_vectors(parts), small_search_index.unit_vectors(parts)
+        assert mine.keys() == theirs.keys() and mine
+        assert all((mine[t] == theirs[t]).all() for t in mine)
+
+
+def test_an_assistant_over_postgres_answers_as_over_files(
+    small_postgres: Any, small_assistant: Any, embedder: Any
+) -> None:
+    from assistant.pipeline import Assistant
+    from assistant.settings import AssistantSettings
+    from tests.corpus import QUESTIONS
+
+    over_postgres = Assistant(small_postgres, embedder, AssistantSettings())
+    for question, _ in QUESTIONS:
+        mine = _timeless(over_postgres.ask(question).to_json())
+        assert mine == _timeless(small_assistant.ask(question).to_json()), question
+
+
+def test_the_cli_answers_from_postgres_after_db_import(
+    small_index_path: Path, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.corpus import ANSWERED
+
+    root = Path(__file__).resolve().parents[1]
+    legatus = [sys.executable, "-c", "from ui.cli import main; main()"]
+    env = {
+        **os.environ, "PYTHONPATH": str(root), "LEGATUS_INDEX__PATH": str(small_index_path),
+        "LEGATUS_INDEX__DATABASE_FOLDER": str(tmp_path / "pg"),
+    }  # fmt: skip
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*legatus, *args], env={**env, **extra}, cwd=root, capture_output=True,
+            text=True, timeout=300,
+        )  # fmt: skip
+
+    refused = run("db", "import")
+    assert refused.returncode == 2 and "legatus db start" in refused.stderr
+    started = run("db", "start")
+    assert started.returncode == 0, started.stderr
+    dsn = started.stdout.strip().splitlines()[-1]
+    try:
+        imported = run("db", "import")  # to the local server, found by its folder
+        assert imported.returncode == 0, imported.stderr
+        assert imported.stdout.startswith("3 reports written, 0 removed, 0 unchanged")
+        files = run("ask", ANSWERED, "--json")
+        pg = run("ask", ANSWERED, "--json", LEGATUS_INDEX__BACKEND="postgres",
+                 LEGATUS_INDEX__DSN=dsn)  # fmt: skip
+        assert pg.returncode == 0 and pg.stderr == "", pg.stderr
+        mine, theirs = _timeless(json.loads(pg.stdout)), _timeless(json.loads(files.stdout))
+        assert mine == theirs and not mine["refused"] and mine["citations"]
+        found = run("search", "Kustwacht", "--json", LEGATUS_INDEX__BACKEND="postgres",
+                    LEGATUS_INDEX__DSN=dsn)  # fmt: skip
+        assert found.returncode == 0 and json.loads(found.stdout)
+        unset = run("ask", ANSWERED, LEGATUS_INDEX__BACKEND="postgres")
+        assert unset.returncode == 2 and "LEGATUS_INDEX__DSN" in unset.stderr
+    finally:
+        run("db", "stop")

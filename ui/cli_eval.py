@@ -184,9 +184,18 @@ def gate_command(
     questions: QuestionsOpt = DEV_SETS,
     baseline: Annotated[Path, typer.Option("--baseline", help="Committed baseline.")] = BASELINE,
     update: Annotated[bool, typer.Option("--update", help="Write the baseline instead.")] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Also fail when a gated metric differs from this run's by more than "
+            "--tolerance, either way (the same system on another index backend).",
+        ),
+    ] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=0, help="For --against.")] = 0.03,
 ) -> None:
     """Fail (exit 1) when a gated metric fell below the baseline by more than its tolerance."""
-    from eval.gate import compare, write_baseline
+    from eval.gate import compare, compare_runs, write_baseline
     from eval.report import summarise
     from eval.run import read_rows
     from eval.types import EvalError
@@ -198,6 +207,9 @@ def gate_command(
             typer.echo(f"baseline written: {write_baseline(report, baseline)}")
             return
         regressions = compare(report, baseline)
+        if against is not None:
+            other = summarise(cases, read_rows(against), against.stem, sets=sets)
+            regressions += compare_runs(report, other, tolerance)
     except (EvalError, ValueError, OSError) as exc:
         fail(str(exc), exc)
     if regressions:
