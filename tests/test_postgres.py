@@ -411,20 +411,33 @@ def test_an_assistant_over_postgres_answers_as_over_files(
         assert mine == _timeless(small_assistant.ask(question).to_json()), question
 
 
-def test_the_cli_answers_from_postgres_after_db_import(
+NEW_REPORT = """\
+# Drijvende windparken op de Waddenzee
+
+## Samenvatting
+
+De notitie stelt dat drijvende windparken op de Waddenzee pas na 2040 haalbaar zijn, omdat de
+getijdengeulen te ondiep zijn voor de ankers.
+"""
+
+
+def test_the_cli_answers_from_postgres_after_db_import_and_ingest(
     small_index_path: Path, tmp_path: Path
 ) -> None:
     import json
     import os
+    import shutil
     import subprocess
     import sys
 
     from tests.corpus import ANSWERED
 
     root = Path(__file__).resolve().parents[1]
+    index = tmp_path / "index"  # a copy: ingest below changes it
+    shutil.copytree(small_index_path, index)
     legatus = [sys.executable, "-c", "from ui.cli import main; main()"]
     env = {
-        **os.environ, "PYTHONPATH": str(root), "LEGATUS_INDEX__PATH": str(small_index_path),
+        **os.environ, "PYTHONPATH": str(root), "LEGATUS_INDEX__PATH": str(index),
         "LEGATUS_INDEX__DATABASE_FOLDER": str(tmp_path / "pg"),
     }  # fmt: skip
 
@@ -454,5 +467,19 @@ def test_the_cli_answers_from_postgres_after_db_import(
         assert found.returncode == 0 and json.loads(found.stdout)
         unset = run("ask", ANSWERED, LEGATUS_INDEX__BACKEND="postgres")
         assert unset.returncode == 2 and "LEGATUS_INDEX__DSN" in unset.stderr
+
+        # `legatus ingest` with the postgres backend brings the database along.
+        new = tmp_path / "new" / "windparken-waddenzee.md"
+        new.parent.mkdir()
+        new.write_text(NEW_REPORT, encoding="utf-8")
+        pg_env = {"LEGATUS_INDEX__BACKEND": "postgres", "LEGATUS_INDEX__DSN": dsn}
+        ingested = run("ingest", str(new.parent), "--no-prune", **pg_env)
+        assert ingested.returncode == 0, ingested.stderr
+        assert "database updated: 1 reports written, 0 removed, 3 unchanged" in ingested.stdout
+        asked = run("ask", "Wanneer zijn drijvende windparken op de Waddenzee haalbaar?",
+                    "--json", **pg_env)  # fmt: skip
+        answer = json.loads(asked.stdout)
+        assert not answer["refused"] and "2040" in answer["answer"]
+        assert {c["report"] for c in answer["citations"]} == {"windparken-waddenzee"}
     finally:
         run("db", "stop")

@@ -223,6 +223,30 @@ def _update_index(
         f"{len(stats.added)}, updated {len(stats.updated)}, removed {len(stats.removed)}; "
         f"{stats.seconds:.1f} s"
     )
+    if settings.index.backend == "postgres":
+        _import_into_postgres(settings)
+
+
+def _import_into_postgres(settings: Settings) -> None:
+    """With the postgres backend, bring the database to the index folder just updated (the
+    ingest machine's build cache: it holds the vectors, so only changed reports are written)."""
+    from index.postgres.schema import DatabaseError, connect
+    from index.postgres.store import import_files_index
+    from index.types import SearchIndexError
+
+    if not settings.index.dsn:
+        fail(
+            "the index folder is updated, but not the database: the postgres backend needs "
+            "LEGATUS_INDEX__DSN (for a local one, the address `legatus db status` prints)"
+        )
+    try:
+        with connect(settings.index.dsn) as conn:
+            written, removed, unchanged = import_files_index(conn, settings.index.path)
+    except (DatabaseError, SearchIndexError) as exc:
+        fail(f"the index folder is updated, but not the database: {exc}", exc)
+    typer.echo(
+        f"database updated: {written} reports written, {removed} removed, {unchanged} unchanged"
+    )
 
 
 # --- search ----------------------------------------------------------------------------------
