@@ -261,7 +261,7 @@ def test_reports_are_stored_as_the_files_index_holds_them(dsn: str, small_index_
         word = next(w for w in first.chunk.text.split() if len(w) > 7 and w.isalpha())
         (term,) = tokenize(word)
         hits = conn.execute(
-            "SELECT chunk_id FROM passages WHERE terms @@ to_tsquery('simple', %s)", (term,)
+            "SELECT chunk_id FROM passage_terms WHERE term = %s", (term,)
         ).fetchall()
         assert (first.chunk.id,) in hits
 

@@ -11,8 +11,8 @@ sits in ``legatus_index`` as the files backend keeps it in ``manifest.json``; :f
 compares it with what the reader or writer uses, so that vectors of two models never mix.
 
 Tables: ``reports`` (one row per report: content hash, metadata, access labels, when indexed),
-``passages`` (the stored passages in report order, their analysed terms as a tsvector, their
-vector and term count), ``passage_terms`` (term → passage → frequency: BM25's inverted index),
+``passages`` (the stored passages in report order, their vector and term count),
+``passage_terms`` (term → passage → frequency: BM25's inverted index),
 ``sentences`` (each passage's sentence vectors and context vectors, as ``index.sentences``
 stores them).
 """
@@ -28,7 +28,7 @@ from index.types import IndexMismatchError, IndexSchemaError, SearchIndexError
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _LOCK = 0x6C656761  # the advisory lock migrations take ("lega")
 
 
@@ -169,7 +169,13 @@ def _v2(conn: psycopg.Connection[Any], dimension: int) -> None:
         conn.execute(statement)
 
 
-_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1, _v2)
+def _v3(conn: psycopg.Connection[Any], dimension: int) -> None:
+    """The passages' tsvector goes: the keyword ranking reads ``passage_terms`` (which holds
+    the same terms with their counts), and rows are written by COPY, which cannot compute it."""
+    conn.execute("ALTER TABLE passages DROP COLUMN terms")
+
+
+_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1, _v2, _v3)
 """Step ``i`` brings a database at version ``i`` to ``i + 1``; append, never edit."""
 
 

@@ -6,10 +6,10 @@ sessions only committed transactions. A writer killed in the middle (``kill -9``
 a lost connection) leaves the previous version in place, as its transaction never commits.
 
 What is stored per passage is what the files backend keeps in its folder: the passage itself
-(``ingest.types.Chunk`` as JSON), its vector, the analysed terms of its keyword text
-(``index.terms.tokenize``: the project's own folding and Dutch stems, stored as a ``'simple'``
-tsvector so that PostgreSQL's own Dutch stemmer does not change the matching), and each of its
-sentences with its vector and context vector.
+(``ingest.types.Chunk`` as JSON), its vector, the analysed terms of its keyword text with their
+counts (``index.terms.tokenize``: the project's own folding and Dutch stems, so that
+PostgreSQL's own Dutch stemmer does not change the matching), and each of its sentences with its
+vector and context vector.
 """
 
 from __future__ import annotations
@@ -76,15 +76,22 @@ def put_report(
 ) -> int:
     """Write report ``entry`` with its ``passages`` (in report order), replacing any version
     stored before, in one transaction; the number of passages written. ``progress`` is called
-    with the count written so far after each passage.
+    with the count written so far after each passage (their terms and sentences follow).
 
     Raises:
         ValueError: a passage of another report, or passages out of order.
     """
-    written = 0
-    with conn.transaction():
-        conn.execute("DELETE FROM reports WHERE doc_id = %s", (entry.doc_id,))
-        conn.execute(
+    rows = list(passages)
+    last = -1
+    for p in rows:
+        if p.chunk.doc_id != entry.doc_id or p.chunk.ordinal <= last:
+            raise ValueError(
+                f"passage {p.chunk.id} is not the next passage of report {entry.doc_id}"
+            )
+        last = p.chunk.ordinal
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("DELETE FROM reports WHERE doc_id = %s", (entry.doc_id,))
+        cur.execute(
             "INSERT INTO reports (doc_id, content_hash, meta, access) VALUES (%s, %s, %s, %s)",
             (
                 entry.doc_id,
@@ -93,52 +100,35 @@ def put_report(
                 list(access),
             ),
         )
-        last = -1
-        for p in passages:
-            if p.chunk.doc_id != entry.doc_id or p.chunk.ordinal <= last:
-                raise ValueError(
-                    f"passage {p.chunk.id} is not the next passage of report {entry.doc_id}"
-                )
-            last = p.chunk.ordinal
-            _insert(conn, p)
-            written += 1
-            if progress:
-                progress(written)
-    return written
-
-
-def _insert(conn: psycopg.Connection[Any], p: StoredPassage) -> None:
-    piece = p.chunk
-    # As index.lexical: a passage without terms still counts, as one empty term.
-    terms = tokenize(p.keyword_text) or [""]
-    conn.execute(
-        "INSERT INTO passages (chunk_id, doc_id, ordinal, chunk, terms, embedding, n_terms)"
-        " VALUES (%s, %s, %s, %s, to_tsvector('simple', %s), %s::vector, %s)",
-        (
-            piece.id,
-            piece.doc_id,
-            piece.ordinal,
-            json.dumps(dataclasses.asdict(piece), ensure_ascii=False),
-            " ".join(terms),
-            vector_literal(p.vector),
-            len(terms),
-        ),
-    )
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO passage_terms (term, chunk_id, tf) VALUES (%s, %s, %s)",
-            [(term, piece.id, tf) for term, tf in Counter(terms).items()],
-        )
-    if p.sentences:
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO sentences (chunk_id, position, text, embedding, context)"
-                " VALUES (%s, %s, %s, %s::vector, %s::vector)",
-                [
-                    (piece.id, i, s.text, vector_literal(s.vector), vector_literal(s.context))
-                    for i, s in enumerate(p.sentences)
-                ],
-            )
+        # COPY, not INSERT per row: a report of a few hundred passages has tens of thousands
+        # of term rows (bench/RESULTS.md).
+        terms = {p.chunk.id: tokenize(p.keyword_text) or [""] for p in rows}  # as index.lexical
+        with cur.copy(
+            "COPY passages (chunk_id, doc_id, ordinal, chunk, embedding, n_terms) FROM STDIN"
+        ) as copy:
+            for written, p in enumerate(rows, start=1):
+                piece = p.chunk
+                copy.write_row((
+                    piece.id, piece.doc_id, piece.ordinal,
+                    json.dumps(dataclasses.asdict(piece), ensure_ascii=False),
+                    vector_literal(p.vector), len(terms[piece.id]),
+                ))  # fmt: skip
+                if progress:
+                    progress(written)
+        with cur.copy("COPY passage_terms (term, chunk_id, tf) FROM STDIN") as copy:
+            for chunk_id, found in terms.items():
+                for term, tf in Counter(found).items():
+                    copy.write_row((term, chunk_id, tf))
+        with cur.copy(
+            "COPY sentences (chunk_id, position, text, embedding, context) FROM STDIN"
+        ) as copy:
+            for p in rows:
+                for i, sentence in enumerate(p.sentences):
+                    copy.write_row((
+                        p.chunk.id, i, sentence.text, vector_literal(sentence.vector),
+                        vector_literal(sentence.context),
+                    ))  # fmt: skip
+    return len(rows)
 
 
 def remove_reports(conn: psycopg.Connection[Any], doc_ids: Iterable[str]) -> int:
