@@ -37,7 +37,8 @@ class DatabaseError(SearchIndexError):
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
-    """A connection to ``dsn`` (``postgresql://…``), or a message saying why not.
+    """A connection to ``dsn`` (``postgresql://…``) in autocommit mode, or a message saying
+    why not.
 
     Raises:
         DatabaseError: no driver, or the server refused or is not there.
@@ -49,7 +50,9 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
             "the PostgreSQL driver is missing: pip install 'psycopg[binary]'"
         ) from exc
     try:
-        return psycopg.connect(dsn, connect_timeout=10)
+        # autocommit: every ``conn.transaction()`` block is a transaction of its own (without
+        # it, a first plain query would open one that every later block merely nests in).
+        return psycopg.connect(dsn, connect_timeout=10, autocommit=True)
     except psycopg.Error as exc:
         raise DatabaseError(
             f"cannot connect to the database at {_safe(dsn)}: {str(exc).strip()} "

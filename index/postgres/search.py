@@ -127,8 +127,7 @@ class PostgresIndex(PassageSearch):
         """
         settings = settings or IndexSettings()
         embedder = embedder or get_embedder(embedding_settings)
-        conn = connect(dsn)
-        conn.autocommit = True  # each query reads what is committed when it runs
+        conn = connect(dsn)  # autocommit: each query reads what is committed when it runs
         try:
             version = schema_version(conn)
             if version == 0:

@@ -1,0 +1,203 @@
+"""Benchmark of the PostgreSQL index backend beside the files backend.
+
+Not a test: run it by hand and commit the figures it prints to bench/RESULTS.md::
+
+    .venv/bin/python bench/bench_postgres.py --index ~/.cache/legatus/eval/index
+    .venv/bin/python bench/bench_postgres.py --index ... --scale 100000
+
+It starts the local PostgreSQL (``legatus db``'s) on a temporary folder.
+
+Parts:
+1. The bundled reports (an index folder made by ``legatus ingest``): import into a new database,
+   its size, and search latency p50/p95 of both backends over the 136 development questions per
+   mode (question embedding included, the same model for both), and whether their hits agree.
+2. Scale (``--scale N``): N synthetic passages as ``bench_index.py`` makes them (clustered
+   vectors, 140 words drawn from the reports' vocabulary), one sentence vector per passage
+   (the files scale run has 5.4; here the write would move gigabytes of vector text), written
+   by the product's ``put_report`` in reports of 1,000 passages; database size; exact dense and
+   hybrid search latency of ``PostgresIndex``; then an HNSW index on the passage vectors: build
+   time, and dense p50/p95 and recall@10 against exact search at ef_search 40, 100, 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_index import RandomQueries, normalised, percentiles, synthetic  # noqa: E402
+
+from eval.question_sets import load_questions  # noqa: E402
+from index.embedding import get_embedder  # noqa: E402
+from index.lexical import lexical_texts  # noqa: E402
+from index.postgres.schema import connect, migrate  # noqa: E402
+from index.postgres.search import PostgresIndex  # noqa: E402
+from index.postgres.server import start, stop  # noqa: E402
+from index.postgres.store import (  # noqa: E402
+    StoredPassage,
+    StoredSentence,
+    import_files_index,
+    put_report,
+    vector_literal,
+)
+from index.search import SearchIndex  # noqa: E402
+from index.settings import EmbeddingSettings, IndexSettings  # noqa: E402
+from index.types import DocumentEntry  # noqa: E402
+
+SETS = ("dev", "wide", "holdout")
+
+
+def _ms(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, 1000 * (time.perf_counter() - started)
+
+
+def _database(dsn: str, name: str) -> str:
+    with connect(dsn) as admin:
+        admin.autocommit = True
+        admin.execute(f"CREATE DATABASE {name}")
+    head, _, query = dsn.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+def _size_mb(dsn: str) -> float:
+    with connect(dsn) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return float(row[0]) / 1e6 if row else float("nan")
+
+
+def bench_bundled(dsn: str, index_path: Path) -> list[str]:
+    embedder = get_embedder(EmbeddingSettings())
+    embedder.warm_up()
+    target = _database(dsn, "bundled")
+    with connect(target) as conn:
+        (written, _, _), import_ms = _ms(import_files_index, conn, index_path)
+    files = SearchIndex.load(index_path, EmbeddingSettings(), embedder=embedder)
+    pg = PostgresIndex.connect(target, EmbeddingSettings(), embedder=embedder)
+    sets = [load_questions(ROOT / f"eval/questions/{s}.jsonl") for s in SETS]
+    questions = [c.question for cases in sets for c in cases]
+    lines = [
+        f"- {len(files.chunks)} passages of {written} reports; import into a new database "
+        f"{import_ms / 1000:.1f} s; database {_size_mb(target):.0f} MB",
+        f"- {len(questions)} development questions, k=8, question embedding included",
+        "",
+        "| mode | files p50/p95 ms | postgres p50/p95 ms | same hits |",
+        "|---|---|---|---|",
+    ]
+    for mode in ("hybrid", "dense", "lexical"):
+        times: dict[str, list[float]] = {"files": [], "pg": []}
+        same = 0
+        for q in questions:
+            a, t_files = _ms(files.search, q, 8, mode=mode)
+            b, t_pg = _ms(pg.search, q, 8, mode=mode)
+            times["files"].append(t_files)
+            times["pg"].append(t_pg)
+            same += [h.chunk.id for h in a] == [h.chunk.id for h in b]
+        f50, f95 = percentiles(times["files"])
+        p50, p95 = percentiles(times["pg"])
+        lines.append(
+            f"| {mode} | {f50:.1f} / {f95:.1f} | {p50:.1f} / {p95:.1f} | {same}/{len(questions)} |"
+        )
+    pg.close()
+    return lines
+
+
+def bench_scale(dsn: str, n: int, dimension: int = 384) -> list[str]:
+    chunks, vectors, queries = synthetic(n, dimension)
+    settings = IndexSettings()
+    keyword = lexical_texts(chunks, settings.lexical_section_context)
+    target = _database(dsn, "scale")
+    started = time.perf_counter()
+    with connect(target) as conn:
+        migrate(conn, dimension)  # no build facts recorded: the reader below checks none
+        by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            by_doc.setdefault(c.doc_id, []).append(i)
+        for doc, rows in by_doc.items():
+            entry = DocumentEntry(doc_id=doc, title=doc, source_file=doc, content_hash="0",
+                                  chunk_ids=[chunks[i].id for i in rows])  # fmt: skip
+            put_report(conn, entry, [
+                StoredPassage(chunks[i], vectors[i], keyword[i],
+                              [StoredSentence(chunks[i].text[:80], vectors[i], vectors[i])])
+                for i in rows
+            ])  # fmt: skip
+        conn.execute("ANALYZE")
+    write_s = time.perf_counter() - started
+    size = _size_mb(target)
+    embedder = RandomQueries(dimension)
+    pg = PostgresIndex.connect(target, EmbeddingSettings(), settings, embedder=embedder)  # type: ignore[arg-type]
+    qvecs = normalised(
+        vectors[np.random.default_rng(5).integers(0, n, len(queries))]
+        + RandomQueries(dimension, seed=3).encode_queries(queries) * 0.5
+    )[:50]
+    exact_ms, exact_ids = [], []
+    for q in qvecs:
+        found, t = _ms(pg._dense_ranking, q, 10, None)
+        exact_ms.append(t)
+        exact_ids.append({r for r, _ in found})
+    hybrid_ms = [_ms(pg.search, text, 5)[1] for text in queries[:50]]
+    e50, e95 = percentiles(exact_ms)
+    h50, h95 = percentiles(hybrid_ms)
+    lines = [
+        f"- {n:,} synthetic passages (dimension {dimension}, {len(by_doc)} reports), written by "
+        f"put_report in {write_s:.0f} s; database {size:,.0f} MB",
+        f"- PostgresIndex, exact: dense top-10 p50/p95 {e50:.0f} / {e95:.0f} ms; hybrid (k=5, "
+        f"50 candidates per ranking, BM25 in SQL) p50/p95 {h50:.0f} / {h95:.0f} ms (50 queries)",
+    ]
+    with connect(target) as conn:
+        conn.autocommit = True
+        started = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute(
+            "CREATE INDEX passages_hnsw ON passages USING hnsw (embedding vector_ip_ops)"
+            " WITH (m = 16, ef_construction = 64)"
+        )
+        build_s = time.perf_counter() - started
+        lines.append(f"- HNSW (m=16, ef_construction=64) on the passage vectors: built in "
+                     f"{build_s:.0f} s; database now {_size_mb(target):,.0f} MB")  # fmt: skip
+        lines += ["", "| ef_search | dense p50/p95 ms | recall@10 vs exact |", "|---|---|---|"]
+        rows_by_id = {c.id: i for i, c in enumerate(pg.chunks)}
+        for ef in (40, 100, 200):
+            conn.execute(f"SET hnsw.ef_search = {ef}")
+            times, recall = [], []
+            for q, truth in zip(qvecs, exact_ids, strict=True):
+                found, t = _ms(lambda v: conn.execute(
+                    "SELECT chunk_id FROM passages ORDER BY embedding <#> %s::vector LIMIT 10",
+                    (vector_literal(v),)).fetchall(), q)  # fmt: skip
+                times.append(t)
+                recall.append(len({rows_by_id[c] for (c,) in found} & truth) / 10)
+            p50, p95 = percentiles(times)
+            lines.append(f"| {ef} | {p50:.1f} / {p95:.1f} | {np.mean(recall):.2f} |")
+    pg.close()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True, help="A files index of the reports.")
+    parser.add_argument("--scale", type=int, default=0, help="Synthetic passages (0: none).")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="legatus-bench-pg-") as tmp:
+        db = start(Path(tmp) / "data")
+        try:
+            for line in bench_bundled(db.dsn, args.index.expanduser()):
+                print(line, flush=True)
+            if args.scale:
+                print(flush=True)
+                for line in bench_scale(db.dsn, args.scale):
+                    print(line, flush=True)
+        finally:
+            stop(db.data)
+
+
+if __name__ == "__main__":
+    main()
