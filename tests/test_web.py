@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -557,3 +558,29 @@ def test_conversations_are_saved_resumed_and_deleted_through_the_page(
     assert page.open("browser:" + "b" * 32, conv, "nl")[1] == []  # another owner sees nothing
     *_, listed = page.delete(owner, conv, "nl")
     assert listed.choices == [] and page.open(owner, conv, "nl")[1] == []
+
+
+def test_a_failing_start_up_still_leaves_the_question_box_usable(assistant, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The box and the ask button are enabled by the page's start-up; if that fails, the page
+    must still take questions (it cannot save them without knowing whose they are)."""
+    import gradio as gr
+
+    app = build_app(assistant, UISettings())
+    page = app.legatus_page  # type: ignore[attr-defined]
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("conversation store exploded")
+
+    page.open = broken
+    (dep,) = [d for d in app.fns.values() if getattr(d.fn, "__name__", "") == "start"]
+    request = SimpleNamespace(headers={"accept-language": "nl"}, username=None)
+    with caplog.at_level(logging.ERROR, logger="legatus.web"):
+        out = dep.fn("", "", "", request)
+    assert "exploded" in caplog.text
+    outputs = [getattr(o, "elem_id", None) for o in dep.outputs]
+    assert len(out) == len(outputs)
+    update = out[outputs.index("lg-question")]
+    assert update.interactive is True
+    buttons = [u for u, o in zip(out, dep.outputs, strict=True) if isinstance(o, gr.Button)]
+    assert any(getattr(u, "interactive", None) is True for u in buttons)  # the ask button
+    app.close()

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import gradio as gr
@@ -29,6 +30,8 @@ from ui.page import ChatPage, Turn, messages, t
 from ui.reader import mount_reader
 from ui.security import edge_middleware
 from ui.settings import UISettings
+
+log = logging.getLogger("legatus.web")
 
 __all__ = ["ChatPage", "FilterError", "Turn", "build_app", "make_filters", "messages", "serve"]
 
@@ -247,6 +250,15 @@ def build_app(
         )
 
         def start(who: str, chosen: str, resume: str, request: gr.Request) -> list[Any]:
+            try:
+                return begin(who, chosen, resume, request)
+            except Exception:  # the page must stay usable: the box is enabled here only
+                log.exception("starting the page failed; it answers, but does not save")
+                out: list[Any] = [gr.skip()] * (len(starting) + len(shown))
+                out[len(starting) + len(shown) - len(parts.labelled(w)) :] = parts.relabel(w, "en")
+                return out
+
+        def begin(who: str, chosen: str, resume: str, request: gr.Request) -> list[Any]:
             code = (
                 chosen
                 if is_lang(chosen)
