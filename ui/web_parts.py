@@ -146,8 +146,8 @@ def example(event: gr.SelectData) -> str:
 
 def remembering(handler: Callable[..., Any], at: int) -> Callable[..., Any]:
     """``handler`` with one more output: a copy of its output ``at`` (the conversation id), for
-    the browser to keep. Written by the event itself, not by a ``.then`` after it: the page has
-    been seen to miss that follow-up write now and then, and a reload then lost the chat."""
+    the browser to keep: it reaches the browser with the event's own update, not by a second
+    event after it."""
     if inspect.isgeneratorfunction(handler):
 
         @functools.wraps(handler)

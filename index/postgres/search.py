@@ -154,8 +154,10 @@ class PostgresIndex(PassageSearch):
                         f"{lexical_info(settings)}: re-index into it, or set "
                         "LEGATUS_INDEX__LEXICAL_SECTION_CONTEXT back"
                     )
-            chunks = stored_chunks(conn)
-            documents = {d: e.meta() for d, e in stored_entries(conn).items()}
+            with conn.transaction():  # passages and reports of one moment, not of two
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                chunks = stored_chunks(conn)
+                documents = {d: e.meta() for d, e in stored_entries(conn).items()}
         except BaseException:
             conn.close()
             raise
