@@ -483,3 +483,44 @@ def test_the_cli_answers_from_postgres_after_db_import_and_ingest(
         assert {c["report"] for c in answer["citations"]} == {"windparken-waddenzee"}
     finally:
         run("db", "stop")
+
+
+def test_a_page_on_postgres_answers_reports_written_into_it_meanwhile(
+    server: LocalDatabase, small_index_path: Path, tmp_path: Path
+) -> None:
+    """`legatus serve` on the postgres backend, with no index folder of its own: it answers
+    from the database, lists its reports, and takes in a report ingested meanwhile."""
+    import json
+    import shutil
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.test_web_edge import NEW_REPORT, QUESTION, _ask, _report
+    from tests.web_helpers import legatus_command, legatus_env, serving
+
+    index = tmp_path / "index"  # the ingest machine's folder; the page never reads it
+    shutil.copytree(small_index_path, index)
+    name = f"p_{uuid.uuid4().hex[:12]}"
+    with connect(server.dsn) as admin:
+        admin.execute(f"CREATE DATABASE {name}")  # a generated name, not user input
+    dsn = _with_database(server.dsn, name)
+    pg = {"LEGATUS_INDEX__BACKEND": "postgres", "LEGATUS_INDEX__DSN": dsn}
+    env = legatus_env(index, tmp_path, **pg)
+    imported = subprocess.run([*legatus_command(), "db", "import"], env=env, text=True,
+                              capture_output=True, timeout=300)  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    page_env = {**pg, "LEGATUS_UI__INDEX_RELOAD_S": "2"}
+    with serving(tmp_path / "no-index-here", tmp_path, **page_env) as url:
+        with urllib.request.urlopen(f"{url}config", timeout=30) as reply:
+            assert "3 reports indexed" in json.dumps(json.load(reply))
+        assert "19 megawatt" not in _ask(url, QUESTION)
+        new = _report(tmp_path / "new", "borssele", NEW_REPORT, "Proefveld Borssele", "TNO")
+        ingest = subprocess.run([*legatus_command(), "ingest", str(new), "--no-prune"],
+                                env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert ingest.returncode == 0, ingest.stderr
+        assert "database updated: 1 reports written" in ingest.stdout
+        finished = time.monotonic()
+        while "19 megawatt" not in (shown := _ask(url, QUESTION)):
+            assert time.monotonic() - finished < 60, f"still answering from before: {shown}"
+            time.sleep(2)

@@ -38,16 +38,16 @@ def serve_command(
     LEGATUS_UI__INDEX_RELOAD_S seconds (default 10), without a restart. Exits with status 2 when
     there is no usable index.
     """
-    from index.search import SearchIndex
     from ui.cli_assistant import build_assistant
     from ui.conversations import ConversationError, ConversationStore
     from ui.feedback import FeedbackError, FeedbackStore
-    from ui.live import LiveAssistant, reloader
+    from ui.live import LiveAssistant, postgres_watch, reloader
 
     settings = load_settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ui = settings.ui.model_copy(update=updates)
-    if not settings.index.path.exists():
+    on_postgres = settings.index.backend == "postgres"
+    if not on_postgres and not settings.index.path.exists():
         fail(
             f"no index at {settings.index.path}; run `legatus ingest` first to index the "
             "reports (or set LEGATUS_INDEX__PATH to an existing index)",
@@ -59,11 +59,19 @@ def serve_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
     assistant = build_assistant(settings)
-    manifest = assistant.index.manifest if isinstance(assistant.index, SearchIndex) else None
-    live = LiveAssistant(
-        assistant, manifest, settings.index.path, interval_s=ui.index_reload_s,
-        load=reloader(settings.index.path, settings.embedding, settings.index, assistant),
-    )  # fmt: skip
+    manifest = getattr(assistant.index, "manifest", None)  # both backends describe the index
+    if on_postgres:  # reports written into the database meanwhile come in without a restart
+        load, identity = postgres_watch(
+            settings.index.dsn, settings.embedding, settings.index, assistant
+        )
+        live = LiveAssistant(
+            assistant, manifest, None, load=load, interval_s=ui.index_reload_s, identity=identity
+        )
+    else:
+        live = LiveAssistant(
+            assistant, manifest, settings.index.path, interval_s=ui.index_reload_s,
+            load=reloader(settings.index.path, settings.embedding, settings.index, assistant),
+        )  # fmt: skip
     try:
         store = FeedbackStore(feedback_path(settings))
     except FeedbackError as exc:

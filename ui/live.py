@@ -68,6 +68,32 @@ def reloader(
     return load
 
 
+def postgres_watch(
+    dsn: str, embedding: EmbeddingSettings, settings: IndexSettings, like: Assistant
+) -> tuple[Callable[[], Loaded], Callable[[], object | None]]:
+    """``load`` and ``identity`` for :class:`LiveAssistant` over the PostgreSQL index at
+    ``dsn``: the index read anew (with ``like``'s model, settings and LLM), and a digest of
+    which reports are stored at which version (None while the database cannot be reached)."""
+
+    def load() -> Loaded:
+        from index.postgres.search import PostgresIndex
+
+        index = PostgresIndex.connect(dsn, embedding, settings, embedder=like.embedder)
+        return Loaded(Assistant(index, like.embedder, like.settings, like.llm), index.manifest)
+
+    def identity() -> object | None:
+        from index.postgres.schema import DatabaseError, connect
+        from index.postgres.store import reports_identity
+
+        try:
+            with connect(dsn) as conn:
+                return reports_identity(conn)
+        except DatabaseError:
+            return None
+
+    return load, identity
+
+
 class LiveAssistant:
     """Holds the current :class:`Loaded` and, once started, keeps it up to date with the folder.
 
@@ -78,6 +104,9 @@ class LiveAssistant:
         load: builds a new assistant and its manifest over the folder as it is then (reusing
             the loaded model); raises when the folder is not a usable index.
         interval_s: seconds between two looks at the manifest; 0: never reload.
+        identity: what tells one state of the index from another (default: the folder's
+            manifest file, ``manifest_identity``; the postgres backend's: a digest of its
+            reports table); None from it: not readable now, look again later.
     """
 
     def __init__(
@@ -87,12 +116,21 @@ class LiveAssistant:
         index_path: Path | None = None,
         load: Callable[[], Loaded] | None = None,
         interval_s: float = 0.0,
+        identity: Callable[[], object | None] | None = None,
     ) -> None:
         self._loaded = Loaded(assistant, manifest)
         self.index_path = index_path
         self._load = load
         self.interval_s = interval_s
-        self._seen = manifest_identity(index_path) if index_path else None
+        if identity is None and index_path is not None:
+            folder = index_path
+
+            def identity() -> object | None:
+                return manifest_identity(folder)
+
+        self._identity = identity
+        self._seen = identity() if identity else None
+        self.where = str(index_path) if index_path else "the database"  # for the log
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one reload at a time (the timer and check() may race)
@@ -107,22 +145,22 @@ class LiveAssistant:
         A folder that cannot be loaded (half written by hand, another model) is logged and the
         old index kept; it is tried again at the next check.
         """
-        if self.index_path is None or self._load is None:
+        if self._identity is None or self._load is None:
             return False
         with self._lock:
             # The identity is taken before loading: a swap during the load shows up next time.
-            seen = manifest_identity(self.index_path)
+            seen = self._identity()
             if seen is None or seen == self._seen:
                 return False
             try:
                 loaded = self._load()
             except Exception:
                 log.exception("the index at %s changed but could not be loaded; keeping the "
-                              "previous one", self.index_path)  # fmt: skip
+                              "previous one", self.where)  # fmt: skip
                 return False
             self._loaded, self._seen = loaded, seen
         count = len(loaded.manifest.documents) if loaded.manifest else "?"
-        log.info("index at %s reloaded: %s reports", self.index_path, count)
+        log.info("index at %s reloaded: %s reports", self.where, count)
         return True
 
     def start(self) -> None:

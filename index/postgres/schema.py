@@ -90,7 +90,7 @@ def migrate(conn: psycopg.Connection[Any], dimension: int) -> int:
             conn.execute("INSERT INTO legatus_schema (version) VALUES (%s)", (step + 1,))
         stored = facts(conn).get("dimension")
         if stored is None:
-            _set_fact(conn, "dimension", dimension)
+            set_fact(conn, "dimension", dimension)
         elif stored != dimension:
             raise IndexMismatchError(
                 f"the database holds {stored}-dimensional vectors and the model makes "
@@ -124,10 +124,11 @@ def check_facts(conn: psycopg.Connection[Any], expected: Mapping[str, Any]) -> N
     with conn.transaction():
         for key, value in expected.items():
             if key not in stored:
-                _set_fact(conn, key, value)
+                set_fact(conn, key, value)
 
 
-def _set_fact(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
+def set_fact(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
+    """Record (or replace) one fact of ``legatus_index``."""
     conn.execute(
         "INSERT INTO legatus_index (key, value) VALUES (%s, %s::jsonb) "
         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

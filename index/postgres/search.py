@@ -31,12 +31,14 @@ from index.embedding import Embedder, get_embedder
 from index.lexical import K1, B
 from index.manifest import check_embedding, embedding_info, lexical_info
 from index.postgres.schema import SCHEMA_VERSION, connect, facts, schema_version
-from index.postgres.store import stored_chunks, stored_entries, vector_literal
+from index.postgres.store import reports_identity, stored_chunks, stored_entries, vector_literal
 from index.search import PassageSearch
 from index.settings import EmbeddingSettings, IndexSettings
 from index.terms import neutral_terms, tokenize
 from index.types import (
     EmbeddingInfo,
+    IndexCounts,
+    IndexManifest,
     IndexMismatchError,
     IndexNotFoundError,
     IndexSchemaError,
@@ -107,6 +109,8 @@ class PostgresIndex(PassageSearch):
         super().__init__(chunks, documents, embedder, settings, dimension)
         self._conn = conn
         self._lock = threading.Lock()  # one connection, one query at a time
+        self.manifest: IndexManifest | None = None  # for the page: the reports, when updated
+        self.identity = ""  # store.reports_identity when the passages were read
 
     @classmethod
     def connect(
@@ -157,12 +161,24 @@ class PostgresIndex(PassageSearch):
             with conn.transaction():  # passages and reports of one moment, not of two
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 chunks = stored_chunks(conn)
-                documents = {d: e.meta() for d, e in stored_entries(conn).items()}
+                entries = stored_entries(conn)
+                identity = reports_identity(conn)
         except BaseException:
             conn.close()
             raise
         dimension = int(built.get("dimension", embedder.dimension))
-        return cls(conn, chunks, documents, embedder, settings, dimension)
+        documents = {d: e.meta() for d, e in entries.items()}
+        index = cls(conn, chunks, documents, embedder, settings, dimension)
+        index.identity = identity
+        if "manifest" in built:  # recorded by an import: the index as the page describes it
+            counts = IndexCounts(
+                documents=len(entries), chunks=len(chunks),
+                pages=sum(e.page_count for e in entries.values()),
+            )  # fmt: skip
+            index.manifest = IndexManifest.model_validate(
+                {**built["manifest"], "documents": entries, "counts": counts}
+            )
+        return index
 
     def close(self) -> None:
         self._conn.close()

@@ -217,7 +217,7 @@ def import_files_index(
         SearchIndexError: as ``index.store.read_index``; IndexMismatchError: the database's
             index was built with another model, dimension or keyword analysis.
     """
-    from index.postgres.schema import check_facts, migrate
+    from index.postgres.schema import check_facts, migrate, set_fact
     from index.store import read_manifest
 
     manifest = read_manifest(path)
@@ -238,4 +238,16 @@ def import_files_index(
                 put_report(conn, entry, passages, (access or {}).get(entry.doc_id, ()))
                 written += 1
     removed = remove_reports(conn, set(before) - set(manifest.documents))
+    # What the page shows of the index (when it was updated, how it was built); the report
+    # list itself is the reports table.
+    set_fact(conn, "manifest", manifest.model_dump(mode="json", exclude={"documents", "counts"}))
     return written, removed, len(manifest.documents) - written
+
+
+def reports_identity(conn: psycopg.Connection[Any]) -> str:
+    """A digest of which reports are stored at which version: it changes with every write."""
+    row = conn.execute(
+        "SELECT md5(coalesce(string_agg(doc_id || ':' || content_hash || ':' || indexed_at,"
+        " ',' ORDER BY doc_id), '')) FROM reports"
+    ).fetchone()
+    return str(row[0]) if row else ""
