@@ -65,8 +65,9 @@ def serve_command(
             settings.index.dsn, settings.embedding, settings.index, assistant
         )
         live = LiveAssistant(
-            assistant, manifest, None, load=load, interval_s=ui.index_reload_s, identity=identity
-        )
+            assistant, manifest, None, load=load, interval_s=ui.index_reload_s,
+            identity=identity, seen=getattr(assistant.index, "identity", None) or None,
+        )  # fmt: skip
     else:
         live = LiveAssistant(
             assistant, manifest, settings.index.path, interval_s=ui.index_reload_s,

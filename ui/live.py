@@ -104,6 +104,7 @@ class LiveAssistant:
         load: builds a new assistant and its manifest over the folder as it is then (reusing
             the loaded model); raises when the folder is not a usable index.
         interval_s: seconds between two looks at the manifest; 0: never reload.
+        seen: the identity the loaded index had when it was read (default: taken now).
         identity: what tells one state of the index from another (default: the folder's
             manifest file, ``manifest_identity``; the postgres backend's: a digest of its
             reports table); None from it: not readable now, look again later.
@@ -117,6 +118,7 @@ class LiveAssistant:
         load: Callable[[], Loaded] | None = None,
         interval_s: float = 0.0,
         identity: Callable[[], object | None] | None = None,
+        seen: object | None = None,
     ) -> None:
         self._loaded = Loaded(assistant, manifest)
         self.index_path = index_path
@@ -129,7 +131,9 @@ class LiveAssistant:
                 return manifest_identity(folder)
 
         self._identity = identity
-        self._seen = identity() if identity else None
+        # ``seen``: the identity of the index ``assistant`` was loaded from, when the loader read
+        # it (so that a write between that read and this line is not missed); else taken now.
+        self._seen = seen if seen is not None else (identity() if identity else None)
         self.where = str(index_path) if index_path else "the database"  # for the log
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
