@@ -34,6 +34,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -224,10 +225,27 @@ def _parse_manifest(file: Path) -> IndexManifest:
         raise IndexCorruptError(f"{file}: invalid manifest ({exc}); {REBUILD_HINT}") from exc
 
 
+def chunk_json(piece: Chunk) -> str:
+    """A stored passage as the chunk store (and the PostgreSQL backend) keeps it: JSON."""
+    return json.dumps(dataclasses.asdict(piece), ensure_ascii=False)
+
+
+def chunk_from_fields(fields: dict[str, Any]) -> Chunk:
+    """A stored passage from the fields :func:`chunk_json` wrote.
+
+    Raises:
+        KeyError, TypeError: the fields are not a passage's.
+    """
+    fields["section"] = tuple(fields["section"])
+    # absent in indexes written before pages inside passages were recorded
+    fields["page_starts"] = tuple(map(tuple, fields.get("page_starts", ())))
+    return Chunk(**fields)
+
+
 def _write_chunks(file: Path, chunks: Sequence[Chunk]) -> None:
     with file.open("w", encoding="utf-8") as handle:
         for piece in chunks:
-            handle.write(json.dumps(dataclasses.asdict(piece), ensure_ascii=False))
+            handle.write(chunk_json(piece))
             handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -238,11 +256,7 @@ def _read_chunks(file: Path) -> list[Chunk]:
     try:
         with file.open(encoding="utf-8") as handle:
             for line in handle:
-                fields = json.loads(line)
-                fields["section"] = tuple(fields["section"])
-                # absent in indexes written before pages inside passages were recorded
-                fields["page_starts"] = tuple(map(tuple, fields.get("page_starts", ())))
-                chunks.append(Chunk(**fields))
+                chunks.append(chunk_from_fields(json.loads(line)))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorruptError(f"{file}: unreadable chunk store ({exc}); {REBUILD_HINT}") from exc
     return chunks

@@ -44,16 +44,20 @@ def _with_database(dsn: str, name: str) -> str:
     return f"{head.rsplit('/', 1)[0]}/{name}?{query}"
 
 
+def _new_database(server: LocalDatabase, prefix: str) -> tuple[str, str]:
+    """A fresh, empty database on the server: its name and address."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with connect(server.dsn) as admin:
+        admin.execute(f"CREATE DATABASE {name}")  # a generated name, not user input
+    return name, _with_database(server.dsn, name)
+
+
 @pytest.fixture
 def dsn(server: LocalDatabase) -> Iterator[str]:
     """A fresh, empty database on the server."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    name, address = _new_database(server, "t")
+    yield address
     with connect(server.dsn) as admin:
-        admin.autocommit = True
-        admin.execute(f"CREATE DATABASE {name}")  # a generated name, not user input
-    yield _with_database(server.dsn, name)
-    with connect(server.dsn) as admin:
-        admin.autocommit = True
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
@@ -345,11 +349,7 @@ def small_postgres(server: LocalDatabase, small_index_path: Path, embedder):  # 
     from index.postgres.search import PostgresIndex
     from index.settings import EmbeddingSettings
 
-    name = f"s_{uuid.uuid4().hex[:12]}"
-    with connect(server.dsn) as admin:
-        admin.autocommit = True
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = _with_database(server.dsn, name)
+    _, dsn = _new_database(server, "s")
     from index.postgres.store import import_files_index
 
     with connect(dsn) as conn:
@@ -501,10 +501,7 @@ def test_a_page_on_postgres_answers_reports_written_into_it_meanwhile(
 
     index = tmp_path / "index"  # the ingest machine's folder; the page never reads it
     shutil.copytree(small_index_path, index)
-    name = f"p_{uuid.uuid4().hex[:12]}"
-    with connect(server.dsn) as admin:
-        admin.execute(f"CREATE DATABASE {name}")  # a generated name, not user input
-    dsn = _with_database(server.dsn, name)
+    _, dsn = _new_database(server, "p")
     pg = {"LEGATUS_INDEX__BACKEND": "postgres", "LEGATUS_INDEX__DSN": dsn}
     env = legatus_env(index, tmp_path, **pg)
     imported = subprocess.run([*legatus_command(), "db", "import"], env=env, text=True,

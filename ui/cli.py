@@ -20,7 +20,7 @@ import typer
 from index.settings import Mode
 from ui.cli_assistant import ask_command
 from ui.cli_common import checked_question, fail, load_settings
-from ui.cli_db import db_app
+from ui.cli_db import db_app, import_into
 from ui.cli_eval import eval_app
 from ui.cli_help import Command, Group
 from ui.cli_web import feedback_app, serve_command
@@ -230,23 +230,15 @@ def _update_index(
 def _import_into_postgres(settings: Settings) -> None:
     """With the postgres backend, bring the database to the index folder just updated (the
     ingest machine's build cache: it holds the vectors, so only changed reports are written)."""
-    from index.postgres.schema import DatabaseError, connect
-    from index.postgres.store import import_files_index
-    from index.types import SearchIndexError
-
     if not settings.index.dsn:
         fail(
             "the index folder is updated, but not the database: the postgres backend needs "
             "LEGATUS_INDEX__DSN (for a local one, the address `legatus db status` prints)"
         )
-    try:
-        with connect(settings.index.dsn) as conn:
-            written, removed, unchanged = import_files_index(conn, settings.index.path)
-    except (DatabaseError, SearchIndexError) as exc:
-        fail(f"the index folder is updated, but not the database: {exc}", exc)
-    typer.echo(
-        f"database updated: {written} reports written, {removed} removed, {unchanged} unchanged"
-    )
+    import_into(
+        settings, settings.index.dsn, lead="database updated: ",
+        failed="the index folder is updated, but not the database: ",
+    )  # fmt: skip
 
 
 # --- search ----------------------------------------------------------------------------------

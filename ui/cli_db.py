@@ -9,6 +9,7 @@ import typer
 
 from ui.cli_common import fail, load_settings
 from ui.cli_help import Command, Group
+from ui.settings import Settings
 
 db_app = typer.Typer(
     cls=Group,
@@ -88,27 +89,37 @@ def db_import_command(
 ) -> None:
     """Bring the database's index to what the index folder (LEGATUS_INDEX__PATH) holds, with
     its vectors: changed reports are replaced one transaction each, removed ones removed."""
-    from index.postgres.schema import DatabaseError, connect
     from index.postgres.server import DatabaseServerError, status
-    from index.postgres.store import import_files_index
-    from index.types import SearchIndexError
 
     settings = load_settings()
     target = dsn or settings.index.dsn
-    try:
-        if not target:
+    if not target:
+        try:
             local = status(settings.index.database_folder.expanduser().resolve())
-            if local is None:
-                fail(
-                    "no database given: pass --dsn, set LEGATUS_INDEX__DSN, or start the local "
-                    "one with `legatus db start`"
-                )
-            target = local.dsn
-        with connect(target) as conn:
+        except DatabaseServerError as exc:
+            fail(str(exc), exc)
+        if local is None:
+            fail(
+                "no database given: pass --dsn, set LEGATUS_INDEX__DSN, or start the local "
+                "one with `legatus db start`"
+            )
+        target = local.dsn
+    import_into(settings, target, tail=f" (from {settings.index.path})")
+
+
+def import_into(
+    settings: Settings, dsn: str, *, lead: str = "", tail: str = "", failed: str = ""
+) -> None:
+    """Bring the database at ``dsn`` to the index folder of ``settings`` and say what changed
+    (``lead`` and ``tail`` around the counts), or a message (after ``failed``) and exit status
+    2. What `legatus db import` and `legatus ingest` on the postgres backend do."""
+    from index.postgres.schema import DatabaseError, connect
+    from index.postgres.store import import_files_index
+    from index.types import SearchIndexError
+
+    try:
+        with connect(dsn) as conn:
             written, removed, unchanged = import_files_index(conn, settings.index.path)
-    except (DatabaseError, DatabaseServerError, SearchIndexError) as exc:
-        fail(str(exc), exc)
-    typer.echo(
-        f"{written} reports written, {removed} removed, {unchanged} unchanged "
-        f"(from {settings.index.path})"
-    )
+    except (DatabaseError, SearchIndexError) as exc:
+        fail(f"{failed}{exc}", exc)
+    typer.echo(f"{lead}{written} reports written, {removed} removed, {unchanged} unchanged{tail}")

@@ -29,7 +29,7 @@ import numpy as np
 
 from index.embedding import Embedder, get_embedder
 from index.lexical import K1, B
-from index.manifest import check_embedding, embedding_info, lexical_info
+from index.manifest import check_embedding, lexical_info
 from index.postgres.schema import SCHEMA_VERSION, connect, facts, schema_version
 from index.postgres.store import reports_identity, stored_chunks, stored_entries, vector_literal
 from index.search import PassageSearch
@@ -146,10 +146,9 @@ class PostgresIndex(PassageSearch):
                        else "upgrade Legatus")
                 )  # fmt: skip
             built = facts(conn)
-            where = "the database"
             if "embedding" in built:
-                check_embedding(EmbeddingInfo.model_validate(built["embedding"]), embedder,
-                                where=where)  # fmt: skip
+                stored_embedding = EmbeddingInfo.model_validate(built["embedding"])
+                check_embedding(stored_embedding, embedder, where="the database")
             if "lexical" in built:
                 stored = LexicalInfo.model_validate(built["lexical"])
                 if stored != lexical_info(settings):
@@ -246,11 +245,3 @@ class PostgresIndex(PassageSearch):
             text: np.stack([_parse_vector(own), _parse_vector(around or own)])
             for text, own, around in found
         }
-
-
-def index_facts(embedder: Embedder, settings: IndexSettings) -> dict[str, Any]:
-    """What a writer records of how it builds the index, for :class:`PostgresIndex` to check."""
-    return {
-        "embedding": embedding_info(embedder).model_dump(mode="json"),
-        "lexical": lexical_info(settings).model_dump(mode="json"),
-    }

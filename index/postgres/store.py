@@ -14,16 +14,16 @@ vector and context vector.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.store import chunk_from_fields, chunk_json
 from index.terms import tokenize
 from index.types import DocumentEntry, IndexCorruptError
 from ingest.types import Chunk
@@ -109,8 +109,7 @@ def put_report(
             for written, p in enumerate(rows, start=1):
                 piece = p.chunk
                 copy.write_row((
-                    piece.id, piece.doc_id, piece.ordinal,
-                    json.dumps(dataclasses.asdict(piece), ensure_ascii=False),
+                    piece.id, piece.doc_id, piece.ordinal, chunk_json(piece),
                     vector_literal(p.vector), len(terms[piece.id]),
                 ))  # fmt: skip
                 if progress:
@@ -146,15 +145,10 @@ def stored_chunks(conn: psycopg.Connection[Any]) -> list[Chunk]:
         IndexCorruptError: a stored passage cannot be read back.
     """
     rows = conn.execute("SELECT chunk FROM passages ORDER BY doc_id, ordinal")
-    out = []
-    for (fields,) in rows:
-        try:
-            fields["section"] = tuple(fields["section"])
-            fields["page_starts"] = tuple(map(tuple, fields.get("page_starts", ())))
-            out.append(Chunk(**fields))
-        except (KeyError, TypeError) as exc:
-            raise IndexCorruptError(f"a stored passage cannot be read back ({exc})") from exc
-    return out
+    try:
+        return [chunk_from_fields(fields) for (fields,) in rows]
+    except (KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"a stored passage cannot be read back ({exc})") from exc
 
 
 def stored_entries(conn: psycopg.Connection[Any]) -> dict[str, DocumentEntry]:
@@ -164,11 +158,11 @@ def stored_entries(conn: psycopg.Connection[Any]) -> dict[str, DocumentEntry]:
 
 
 def from_files_index(
-    path: Path, section_context: int
+    path: Path, section_context: int, only: Collection[str] | None = None
 ) -> list[tuple[DocumentEntry, list[StoredPassage]]]:
-    """The reports of the files index at ``path`` as the PostgreSQL index stores them (its own
-    vectors, not computed again), report by report in the order of its manifest:
-    ``section_context`` is its ``lexical_section_context``.
+    """The reports of the files index at ``path`` (those in ``only``, if given) as the
+    PostgreSQL index stores them (its own vectors, not computed again), report by report in the
+    order of its manifest: ``section_context`` is its ``lexical_section_context``.
 
     Raises:
         SearchIndexError: as ``index.store.read_index``.
@@ -184,6 +178,8 @@ def from_files_index(
     by_id = {c.id: c for c in chunks}
     out = []
     for entry in manifest.documents.values():
+        if only is not None and entry.doc_id not in only:
+            continue
         rows = []
         for chunk_id in entry.chunk_ids:
             piece = by_id[chunk_id]
@@ -233,10 +229,9 @@ def import_files_index(
     changed = {d for d, e in manifest.documents.items() if before.get(d) != e.content_hash}
     written = 0
     if changed:
-        for entry, passages in from_files_index(path, manifest.lexical.section_context):
-            if entry.doc_id in changed:
-                put_report(conn, entry, passages, (access or {}).get(entry.doc_id, ()))
-                written += 1
+        for entry, passages in from_files_index(path, manifest.lexical.section_context, changed):
+            put_report(conn, entry, passages, (access or {}).get(entry.doc_id, ()))
+            written += 1
     removed = remove_reports(conn, set(before) - set(manifest.documents))
     # What the page shows of the index (when it was updated, how it was built); the report
     # list itself is the reports table.
