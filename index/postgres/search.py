@@ -208,8 +208,7 @@ class PostgresIndex(PassageSearch):
         self, vector: np.ndarray, n: int, mask: np.ndarray | None
     ) -> list[tuple[int, float]]:
         params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
-        found = self._rows(_SENTENCE, params)
-        return sorted(found, key=lambda rs: (-rs[1], rs[0]))  # ties: report order, as files
+        return self._rows(_SENTENCE, params)  # the SQL breaks ties in report order, as files
 
     def _lexical_ranking(
         self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
