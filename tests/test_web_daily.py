@@ -161,7 +161,7 @@ def test_daily_use_in_a_browser(web_server: dict, size: str, tmp_path: Path) -> 
         # 2. Tap a citation: its card comes into view, with the supporting sentence.
         marker = d.find_elements(css, "#lg-chat a.lg-cite")[0]
         d.execute_script("arguments[0].scrollIntoView({block: 'center'})", marker)
-        marker.click()
+        _click(d, marker)  # the chat may still be scrolling to the new answer
         card_id = marker.get_attribute("href").split("#")[-1]
         card = d.find_element(css, f"#{card_id}")
         hit = card.find_elements(css, "mark") or [card]
