@@ -38,6 +38,7 @@ from index.embedding import Embedder, get_embedder
 from index.settings import EmbeddingSettings, IndexSettings
 from index.terms import fold, tokenize
 from index.types import SearchFilters
+from ingest.access import Groups
 from ingest.units import footnote_opening
 
 History = Sequence[tuple[str, str]]
@@ -386,8 +387,10 @@ def open_assistant(
     embedding: EmbeddingSettings,
     index_settings: IndexSettings,
     settings: AssistantSettings,
+    groups: Groups = None,
 ) -> Assistant:
-    """Load the index and the model once and return a ready assistant.
+    """Load the index and the model once and return a ready assistant, over the reports a
+    reader of ``groups`` may read (None: all of them).
 
     Raises:
         index.types.SearchIndexError: no index, or an index built with another model or schema.
@@ -396,7 +399,7 @@ def open_assistant(
 
     embedder = get_embedder(embedding)
     chosen = index_settings.model_copy(update={"path": index_path})
-    search_index = open_index(chosen, embedding, embedder=embedder)
+    search_index = open_index(chosen, embedding, embedder=embedder).readable_by(groups)
     return Assistant(search_index, embedder, settings, drafting_llm(settings))
 
 

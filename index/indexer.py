@@ -204,6 +204,7 @@ def _entry(doc: Document, chunks: Sequence[Chunk], path: Path | None) -> Documen
         doc_id=m.doc_id, title=m.title, source_file=m.source_file,
         path=str(path.expanduser().absolute()) if path else "", publisher=m.publisher,
         date=m.date, language=m.language, url=m.url, authors=list(m.authors),
+        access=list(m.access),
         content_hash=doc.content_hash, page_count=doc.page_count,
         section_count=len(doc.sections), chunk_ids=[c.id for c in chunks],
     )  # fmt: skip

@@ -23,7 +23,15 @@ from index.sentences import SentenceIndex
 from index.settings import EmbeddingSettings, IndexSettings, Mode
 from index.store import REBUILD_HINT, read_index
 from index.terms import neutral_terms
-from index.types import Hit, IndexManifest, IndexMismatchError, IndexNotFoundError, SearchFilters
+from index.types import (
+    Hit,
+    IndexCounts,
+    IndexManifest,
+    IndexMismatchError,
+    IndexNotFoundError,
+    SearchFilters,
+)
+from ingest.access import Groups, may_read
 from ingest.language import guess_language
 from ingest.types import Chunk, DocumentMeta
 
@@ -34,8 +42,9 @@ class PassageSearch:
 
     A backend supplies the three rankings (``_dense_ranking``, ``_lexical_ranking``,
     ``_sentence_ranking``: rows of :attr:`chunks` with scores, best first, only rows ``mask``
-    allows) and ``unit_vectors``; :class:`SearchIndex` reads them from its files,
-    ``index.postgres.search.PostgresIndex`` from SQL.
+    allows; ``groups``, when not None, is the reader's, for a backend that checks the access
+    labels once more in its own query) and ``unit_vectors``; :class:`SearchIndex` reads them
+    from its files, ``index.postgres.search.PostgresIndex`` from SQL.
     """
 
     def __init__(
@@ -56,6 +65,22 @@ class PassageSearch:
         self._languages = np.array(
             [self.documents[c.doc_id].language for c in self.chunks], dtype=object
         )
+        self.manifest: IndexManifest | None = None  # what the page shows of the index
+        self._views: dict[frozenset[str], PassageSearch] = {}
+
+    def readable_by(self, groups: Groups) -> PassageSearch:
+        """This index as a reader of ``groups`` may see it: only the reports they may read
+        (``ingest.access``), in its passages, its reports, its manifest and every search.
+
+        ``self`` when they may read every report (``groups`` None: the index's owner). Views are
+        kept per set of groups, so asking again is free.
+        """
+        if groups is None or all(may_read(m.access, groups) for m in self.documents.values()):
+            return self
+        view = self._views.get(groups)
+        if view is None:
+            view = self._views[groups] = ReadableView(self, groups)
+        return view
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -139,13 +164,19 @@ class PassageSearch:
         raise NotImplementedError
 
     def _dense_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         """Rows by the cosine of the passage's vector and ``vector``, best first."""
         raise NotImplementedError
 
     def _lexical_ranking(
-        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+        self,
+        query: str,
+        n: int,
+        mask: np.ndarray | None,
+        groups: Groups = None,
+        *,
+        cross_lingual: bool,
     ) -> list[tuple[int, float]]:
         """Rows with a positive BM25 score, best first; with ``cross_lingual``, passages in
         another language than the question count only its names, acronyms and numbers (when
@@ -153,7 +184,7 @@ class PassageSearch:
         raise NotImplementedError
 
     def _sentence_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         """Rows by the cosine of their best-matching sentence, best first."""
         raise NotImplementedError
@@ -279,7 +310,13 @@ class SearchIndex(PassageSearch):
         return out
 
     def _lexical_ranking(
-        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+        self,
+        query: str,
+        n: int,
+        mask: np.ndarray | None,
+        groups: Groups = None,
+        *,
+        cross_lingual: bool,
     ) -> list[tuple[int, float]]:
         if not cross_lingual:
             return self._lexical.top(query, n, mask)
@@ -290,14 +327,14 @@ class SearchIndex(PassageSearch):
         return self._lexical.top(scores, n, mask)
 
     def _dense_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         allowed = self._vector_ids[mask] if mask is not None else None
         found = self._dense.search(vector, n, allowed)
         return [(self._row_of[vid], score) for vid, score in found]
 
     def _sentence_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         """Passages by the cosine of their best-matching sentence, best first."""
         scores = self._sentences.best_per_run(vector)
@@ -311,6 +348,84 @@ class SearchIndex(PassageSearch):
             rows, scores = rows[keep], scores[keep]
         order = np.lexsort((rows, -scores))[:n]  # ties: report order
         return [(int(rows[i]), float(scores[i])) for i in order]
+
+
+class ReadableView(PassageSearch):
+    """An index as one reader may see it: the reports of ``groups`` only, searched inside the
+    index (the FAISS ID selector, the BM25 and sentence masks, the SQL filter), never by
+    dropping results after a top-k. Made by :meth:`PassageSearch.readable_by`.
+
+    What the view holds is all of what its reader can learn: its passages, its reports, its
+    manifest (titles, counts, filter choices), its neighbours and footnotes, its searches. The
+    keyword statistics (document frequencies, average length) stay those of the whole index,
+    as a search engine's do: a score, not a passage.
+    """
+
+    def __init__(self, base: PassageSearch, groups: frozenset[str]) -> None:
+        documents = {d: m for d, m in base.documents.items() if may_read(m.access, groups)}
+        self._base = base
+        self._base_rows = np.flatnonzero(
+            np.isin(base._doc_rows, np.array(list(documents), dtype=object))
+        )
+        super().__init__(
+            [base.chunks[r] for r in self._base_rows], documents, base._embedder, base.settings,
+            base._dimension,
+        )  # fmt: skip
+        self.groups = groups
+        self._view_row = {int(b): row for row, b in enumerate(self._base_rows)}
+        self.manifest = readable_manifest(base.manifest, documents)
+
+    def _in_base(self, mask: np.ndarray | None) -> np.ndarray:
+        full = np.zeros(len(self._base.chunks), dtype=bool)
+        full[self._base_rows] = True if mask is None else mask
+        return full
+
+    def _back(self, ranking: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        rows = self._view_row
+        return [(rows[r], score) for r, score in ranking if r in rows]
+
+    def _dense_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
+    ) -> list[tuple[int, float]]:
+        return self._back(self._base._dense_ranking(vector, n, self._in_base(mask), self.groups))
+
+    def _sentence_ranking(
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
+    ) -> list[tuple[int, float]]:
+        found = self._base._sentence_ranking(vector, n, self._in_base(mask), self.groups)
+        return self._back(found)
+
+    def _lexical_ranking(
+        self,
+        query: str,
+        n: int,
+        mask: np.ndarray | None,
+        groups: Groups = None,
+        *,
+        cross_lingual: bool,
+    ) -> list[tuple[int, float]]:
+        found = self._base._lexical_ranking(
+            query, n, self._in_base(mask), self.groups, cross_lingual=cross_lingual
+        )
+        return self._back(found)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return self._base.unit_vectors([c for c in chunk_ids if c in self._rows_by_id])
+
+
+def readable_manifest(
+    manifest: IndexManifest | None, documents: dict[str, DocumentMeta]
+) -> IndexManifest | None:
+    """``manifest`` with only the reports in ``documents``, and its counts of those."""
+    if manifest is None:
+        return None
+    entries = {d: e for d, e in manifest.documents.items() if d in documents}
+    counts = IndexCounts(
+        documents=len(entries),
+        chunks=sum(len(e.chunk_ids) for e in entries.values()),
+        pages=sum(e.page_count for e in entries.values()),
+    )  # sentences: not counted per report, so not shown for a part of the index
+    return manifest.model_copy(update={"documents": entries, "counts": counts})
 
 
 def open_index(

@@ -181,6 +181,10 @@ class DocumentEntry(BaseModel):
     language: str = ""
     url: str = ""
     authors: list[str] = Field(default_factory=list)
+    access: list[str] = Field(
+        default_factory=list,
+        description="Groups that may read the report (ingest.access); empty: everyone.",
+    )
     content_hash: str = Field(description="sha256 of the source file's bytes.")
     page_count: int = 0
     section_count: int = 0
@@ -196,6 +200,7 @@ class DocumentEntry(BaseModel):
             language=self.language,
             url=self.url,
             authors=tuple(self.authors),
+            access=tuple(self.access),
         )
 
 

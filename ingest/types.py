@@ -47,6 +47,7 @@ class DocumentMeta:
     language: str = ""  # "nl", "en", ... ; empty when unknown
     url: str = ""
     authors: tuple[str, ...] = ()
+    access: tuple[str, ...] = ()  # groups that may read it (ingest.access); () for everyone
 
 
 @dataclass(frozen=True)

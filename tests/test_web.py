@@ -251,6 +251,7 @@ def test_an_unexpected_error_is_logged_and_shown_readably(
 ) -> None:  # type: ignore[no-untyped-def]
     class Broken:
         settings = assistant.settings
+        index = assistant.index
 
         def ask_stream(self, *args: object, **kwargs: object) -> Answer:
             raise RuntimeError("FAISS exploded")
@@ -522,6 +523,7 @@ def test_the_page_shows_an_llm_draft_as_it_streams_then_the_verified_answer(
 
     class Streaming:
         settings = assistant.settings
+        index = assistant.index
 
         def ask_stream(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
             yield DraftText(text="Frankrijk <b>", delta="Frankrijk <b>")

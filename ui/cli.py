@@ -19,7 +19,7 @@ import typer
 
 from index.settings import Mode
 from ui.cli_assistant import ask_command
-from ui.cli_common import checked_question, fail, load_settings
+from ui.cli_common import AsGroups, checked_question, fail, load_settings, reader_groups
 from ui.cli_db import db_app, import_into
 from ui.cli_eval import eval_app
 from ui.cli_help import Command, Group
@@ -286,6 +286,7 @@ def search_command(
     mode: Annotated[
         Mode, typer.Option("--mode", help="Both retrievers fused, the dense one, or BM25 alone.")
     ] = "hybrid",
+    as_groups: AsGroups = None,
 ) -> None:
     """Print the passages of the indexed reports that best match QUERY, best first."""
     from assistant.retriever import hit_json
@@ -296,12 +297,13 @@ def search_command(
 
     settings = load_settings()
     query = checked_question(query, settings, "query")
+    groups = reader_groups(as_groups)
     try:
         filters = make_filters(report, publisher, date_from, date_to)
     except FilterError as exc:
         fail(str(exc), exc)
     try:
-        index = open_index(settings.index, settings.embedding)
+        index = open_index(settings.index, settings.embedding).readable_by(groups)
         asked = filters.doc_ids if filters else ()
         unknown = sorted(set(asked) - set(index.documents))
         if unknown:

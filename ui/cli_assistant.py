@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from assistant.settings import AnswererName
-from ui.cli_common import checked_question, fail, load_settings
+from ingest.access import Groups
+from ui.cli_common import AsGroups, checked_question, fail, load_settings, reader_groups
 from ui.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,8 +19,11 @@ if TYPE_CHECKING:
     from assistant.types import Answer
 
 
-def build_assistant(settings: Settings, answerer: AnswererName | None = None) -> Assistant:
-    """The assistant over the configured index, or a message and exit status 2."""
+def build_assistant(
+    settings: Settings, answerer: AnswererName | None = None, groups: Groups = None
+) -> Assistant:
+    """The assistant over the configured index (the reports ``groups`` may read), or a message
+    and exit status 2."""
     from assistant.pipeline import open_assistant
     from assistant.types import AssistantError
     from index.types import SearchIndexError
@@ -28,7 +32,7 @@ def build_assistant(settings: Settings, answerer: AnswererName | None = None) ->
     if answerer:
         cfg = cfg.model_copy(update={"answerer": answerer})
     try:
-        return open_assistant(settings.index.path, settings.embedding, settings.index, cfg)
+        return open_assistant(settings.index.path, settings.embedding, settings.index, cfg, groups)
     except (SearchIndexError, AssistantError) as exc:
         fail(str(exc), exc)
 
@@ -76,6 +80,7 @@ def ask_command(
         AnswererName | None,
         typer.Option("--answerer", help="Offline from the passages, or the configured LLM."),
     ] = None,
+    as_groups: AsGroups = None,
 ) -> None:
     """Answer a question from the indexed reports, citing each claim.
 
@@ -91,11 +96,12 @@ def ask_command(
 
     settings = load_settings()
     question = checked_question(question, settings)
+    groups = reader_groups(as_groups)
     try:
         filters = make_filters(report, publisher, date_from, date_to)
     except FilterError as exc:
         fail(str(exc), exc)
-    assistant = build_assistant(settings, answerer)
+    assistant = build_assistant(settings, answerer, groups)
     # Load the model and run it once now: otherwise the first question, the only one here,
     # pays for it and answer_ms reads seconds where the running page takes a fraction of one.
     assistant.embedder.warm_up()

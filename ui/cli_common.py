@@ -3,12 +3,33 @@ an error into a message and exit status 2."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 
+from ingest.access import Groups, parse_groups
 from ui.settings import Settings
+
+AsGroups = Annotated[
+    str | None,
+    typer.Option(
+        "--as-groups",
+        help='Read as a member of these groups (comma-separated; "" for none): only the '
+        "reports they may read (a report's access labels). Default: every report, as the "
+        "owner of the index.",
+    ),
+]
+
+
+def reader_groups(value: str | None) -> Groups:
+    """The groups of ``--as-groups`` (None: not given, every report), or a message and exit 2."""
+    if value is None:
+        return None
+    try:
+        return parse_groups(value)
+    except ValueError as exc:
+        fail(f"--as-groups: {exc}", exc)
 
 
 def fail(message: str, cause: BaseException | None = None) -> NoReturn:

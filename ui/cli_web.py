@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from ui.cli_common import fail, load_settings
+from ingest.access import may_read
+from ui.cli_common import AsGroups, fail, load_settings, reader_groups
 from ui.cli_help import Command, Group
 from ui.feedback import RatingChoice
 from ui.settings import Settings
@@ -59,6 +60,13 @@ def serve_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
     assistant = build_assistant(settings)
+    labelled = sum(1 for m in assistant.index.documents.values() if m.access)
+    if labelled and not (ui.auth and ui.groups):
+        typer.echo(
+            f"note: {labelled} report(s) carry access labels and are shown to no one on this "
+            "page: give logins their groups (LEGATUS_UI__AUTH and LEGATUS_UI__GROUPS)",
+            err=True,
+        )
     manifest = getattr(assistant.index, "manifest", None)  # both backends describe the index
     if on_postgres:  # reports written into the database meanwhile come in without a restart
         load, identity = postgres_watch(
@@ -120,16 +128,50 @@ def feedback_export_command(
             "the evidence before use: it is what the assistant cited); all.",
         ),
     ] = "up",
+    as_groups: AsGroups = None,
 ) -> None:
-    """Write rated answers as question-set lines (eval.types.EvalCase, type "feedback")."""
+    """Write rated answers as question-set lines (eval.types.EvalCase, type "feedback").
+
+    With --as-groups, only answers that drew on reports those groups may read alone (reports
+    no longer indexed count as unreadable), for a question set to hand to them.
+    """
     from ui.feedback import FeedbackError, FeedbackStore, export_jsonl
 
     settings = load_settings()
+    groups = reader_groups(as_groups)
     path = feedback_path(settings)
     if not path.exists():
         fail(f"no feedback database at {path}; nothing has been rated yet")
+    readable = None
+    if groups is not None:
+        access = report_access(settings)
+
+        def readable(doc_id: str) -> bool:
+            return doc_id in access and may_read(access[doc_id], groups)
+
     try:
-        count = export_jsonl(FeedbackStore(path), file, rating)
+        count = export_jsonl(FeedbackStore(path), file, rating, readable)
     except (FeedbackError, OSError) as exc:
         fail(str(exc), exc)
     typer.echo(f"wrote {count} question{'s' * (count != 1)} to {file}")
+
+
+def report_access(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each indexed report's access labels (``ingest.access``), or a message and exit status 2;
+    the model is not loaded."""
+    from index.types import SearchIndexError
+
+    try:
+        if settings.index.backend == "postgres":
+            from index.postgres.schema import connect
+            from index.postgres.store import stored_entries
+
+            with connect(settings.index.dsn) as conn:
+                entries = stored_entries(conn)
+        else:
+            from index.store import read_manifest
+
+            entries = read_manifest(settings.index.path).documents
+    except SearchIndexError as exc:
+        fail(str(exc), exc)
+    return {d: tuple(e.access) for d, e in entries.items()}

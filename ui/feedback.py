@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -45,9 +45,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     refused INTEGER NOT NULL,
     answerer TEXT NOT NULL,
     citations TEXT NOT NULL,
-    filters TEXT NOT NULL
+    filters TEXT NOT NULL,
+    reports TEXT NOT NULL DEFAULT '[]'
 )
 """
+
+_ADD_REPORTS = "ALTER TABLE feedback ADD COLUMN reports TEXT NOT NULL DEFAULT '[]'"
+"""For a database made before ratings recorded the reports their answer drew on."""
 
 _LANG = re.compile(r"^[a-z]{2}$")
 
@@ -74,6 +78,13 @@ class FeedbackRow:
     answerer: str
     citations: list[dict[str, Any]]
     filters: dict[str, Any]
+    reports: list[str] = field(default_factory=list)  # every report the answer drew on
+
+    @property
+    def drawn_on(self) -> set[str]:
+        """The reports the answer drew on: cited, retrieved, or named by a refusal (older rows
+        recorded only their citations)."""
+        return set(self.reports) | {c["report"] for c in self.citations if c.get("report")}
 
 
 class FeedbackStore:
@@ -90,6 +101,9 @@ class FeedbackStore:
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(SCHEMA)
+                columns = {r[1] for r in db.execute("PRAGMA table_info(feedback)")}
+                if "reports" not in columns:
+                    db.execute(_ADD_REPORTS)
         except (OSError, sqlite3.Error) as exc:
             raise FeedbackError(f"cannot open the feedback database {path}: {exc}") from exc
 
@@ -120,15 +134,19 @@ class FeedbackStore:
             "answer": answer.answer, "refused": int(answer.refused), "answerer": answer.answerer,
             "citations": json.dumps(data["citations"], ensure_ascii=False),
             "filters": json.dumps(_filters_json(filters), ensure_ascii=False),
+            "reports": json.dumps(sorted(
+                {p.doc_id for p in answer.retrieved}
+                | {c.passage.doc_id for c in answer.citations} | set(answer.hidden_reports)
+            )),
         }  # fmt: skip
         try:
             with self._connect() as db:
                 db.execute(
                     "INSERT INTO feedback (answer_id, created_at, updated_at, rating, comment,"
                     " question, standalone_question, language, answer, refused, answerer,"
-                    " citations, filters) VALUES (:answer_id, :now, :now, :rating, :comment,"
-                    " :question, :standalone, :language, :answer, :refused, :answerer,"
-                    " :citations, :filters) ON CONFLICT(answer_id) DO UPDATE SET"
+                    " citations, filters, reports) VALUES (:answer_id, :now, :now, :rating,"
+                    " :comment, :question, :standalone, :language, :answer, :refused, :answerer,"
+                    " :citations, :filters, :reports) ON CONFLICT(answer_id) DO UPDATE SET"
                     " updated_at = excluded.updated_at, rating = excluded.rating,"
                     " comment = excluded.comment",
                     row,
@@ -150,9 +168,18 @@ class FeedbackStore:
             raise FeedbackError(f"cannot read feedback from {self.path}: {exc}") from exc
         return [_row(r) for r in found]
 
-    def export_lines(self, rating: RatingChoice = "up") -> list[EvalCase]:
-        """The ratings as question-set lines (see :func:`question_line`), oldest first."""
-        return [question_line(r) for r in self.rows() if rating in ("all", r.rating)]
+    def export_lines(
+        self, rating: RatingChoice = "up", readable: Callable[[str], bool] | None = None
+    ) -> list[EvalCase]:
+        """The ratings as question-set lines (see :func:`question_line`), oldest first; with
+        ``readable`` (report id → may it be shown), only those whose answer drew on readable
+        reports alone."""
+        return [
+            question_line(r)
+            for r in self.rows()
+            if rating in ("all", r.rating)
+            and (readable is None or all(readable(d) for d in r.drawn_on))
+        ]
 
 
 def question_line(row: FeedbackRow) -> EvalCase:
@@ -187,9 +214,15 @@ def question_line(row: FeedbackRow) -> EvalCase:
     )
 
 
-def export_jsonl(store: FeedbackStore, path: Path, rating: RatingChoice = "up") -> int:
-    """Write the ratings as a JSON Lines question set; returns how many lines were written."""
-    lines = store.export_lines(rating)
+def export_jsonl(
+    store: FeedbackStore,
+    path: Path,
+    rating: RatingChoice = "up",
+    readable: Callable[[str], bool] | None = None,
+) -> int:
+    """Write the ratings as a JSON Lines question set (see :meth:`FeedbackStore.export_lines`);
+    returns how many lines were written."""
+    lines = store.export_lines(rating, readable)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "".join(json.dumps(case.model_dump(), ensure_ascii=False) + "\n" for case in lines),
@@ -225,4 +258,5 @@ def _row(r: sqlite3.Row) -> FeedbackRow:
         answerer=r["answerer"],
         citations=json.loads(r["citations"]),
         filters=json.loads(r["filters"]),
+        reports=json.loads(r["reports"]),
     )

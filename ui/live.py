@@ -26,6 +26,7 @@ from assistant.pipeline import Assistant
 from index.settings import EmbeddingSettings, IndexSettings
 from index.store import MANIFEST_FILE
 from index.types import IndexManifest
+from ingest.access import Groups
 
 log = logging.getLogger("legatus.web")
 
@@ -35,10 +36,30 @@ Identity = tuple[int, int, int, int]
 
 @dataclass(frozen=True)
 class Loaded:
-    """An assistant with the manifest of the index it answers from (None: not known)."""
+    """An assistant with the manifest of the index it answers from (None: not known), as one
+    reader sees it: ``hidden`` holds the reports of the index that reader may not read (none of
+    them is in the assistant's index or the manifest)."""
 
     assistant: Assistant
     manifest: IndexManifest | None
+    hidden: frozenset[str] = frozenset()
+
+
+def readable(loaded: Loaded, groups: Groups) -> Loaded:
+    """``loaded`` as a reader of ``groups`` sees it (``PassageSearch.readable_by``): an assistant
+    over their view of the index, with its manifest; ``loaded`` itself when they may read it all.
+    """
+    from index.search import PassageSearch  # pulls in FAISS: only where it is needed
+
+    index = loaded.assistant.index
+    if not isinstance(index, PassageSearch):  # a retriever of the tests: no access labels
+        return loaded
+    view = index.readable_by(groups)
+    if view is index:
+        return loaded
+    like = loaded.assistant
+    hidden = frozenset(index.documents) - frozenset(view.documents)
+    return Loaded(Assistant(view, like.embedder, like.settings, like.llm), view.manifest, hidden)
 
 
 def manifest_identity(index_path: Path) -> Identity | None:
@@ -138,10 +159,23 @@ class LiveAssistant:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one reload at a time (the timer and check() may race)
+        self._readers: dict[frozenset[str], Loaded] = {}  # views of _readers_of, by groups
+        self._readers_of: Loaded | None = None
+        self._readers_lock = threading.Lock()
 
-    def current(self) -> Loaded:
-        """The assistant and manifest to use for one whole question."""
-        return self._loaded
+    def current(self, groups: Groups = None) -> Loaded:
+        """The assistant and manifest to use for one whole question, as a reader of ``groups``
+        sees them (None: the whole index); each reader's is made once per loaded index."""
+        loaded = self._loaded
+        if groups is None:
+            return loaded
+        with self._readers_lock:
+            if self._readers_of is not loaded:  # a new index: new views
+                self._readers, self._readers_of = {}, loaded
+            mine = self._readers.get(groups)
+            if mine is None:
+                mine = self._readers[groups] = readable(loaded, groups)
+            return mine
 
     def check(self) -> bool:
         """Load the index anew if its manifest changed since the last load; True if it did.

@@ -133,20 +133,11 @@ class ChatPage:
         self.conversations = conversations
         self.notes = Path(tempfile.mkdtemp(prefix="legatus-notes-"))
 
-    @property
-    def assistant(self) -> Assistant:
-        """The assistant over the index as it is now (a new one after `legatus ingest`)."""
-        return self.live.current().assistant
-
-    @property
-    def manifest(self) -> IndexManifest | None:
-        return self.live.current().manifest
-
-    @property
-    def titles(self) -> dict[str, str]:
-        """Report titles by document id, of the index as it is now."""
-        manifest = self.manifest
-        return {d: e.title for d, e in (manifest.documents.items() if manifest else ())}
+    def reader(self, request: gr.Request | None) -> Loaded:
+        """The index as the visitor of ``request`` may see it: the reports their login's
+        groups may read (``UISettings.groups``); without a login, the unlabelled ones only."""
+        user = request.username if request is not None else None
+        return self.live.current(self.settings.groups_for(user))
 
     # --- asking ---------------------------------------------------------------------------
 
@@ -161,6 +152,7 @@ class ChatPage:
         lang: str = "en",
         owner: str = "",
         conv: str = "",
+        request: gr.Request | None = None,
         *,
         replace_last: bool = False,
     ) -> Iterator[tuple[Any, ...]]:
@@ -170,18 +162,19 @@ class ChatPage:
         """
         text = question or ""
         earlier = turns[:-1] if replace_last else turns
-        loaded = self.live.current()  # the whole question uses one index, even if one comes in
+        loaded = self.reader(request)  # one index for the whole question, even if one comes in
         limit = loaded.assistant.settings.max_question_chars
         try:
             clean_question(text, limit)
             filters = make_filters(reports, publishers, date_from, date_to)
         except QuestionError as exc:
             turn = Turn(text, error=question_problem(exc, text, limit, lang))
-            yield self.final([*earlier, turn], lang, owner, conv, keep=text.strip() and text)
+            kept = text.strip() and text
+            yield self.final([*earlier, turn], lang, owner, conv, loaded, keep=kept)
             return
         except FilterError as exc:
             turn = Turn(text, error=_sentence(str(exc)))
-            yield self.final([*earlier, turn], lang, owner, conv, keep=text)
+            yield self.final([*earlier, turn], lang, owner, conv, loaded, keep=text)
             return
         skip = gr.skip()
         pending = (question_html(text, lang), render.pending_html(lang=lang))
@@ -196,7 +189,7 @@ class ChatPage:
             answer, error = got, problem
         turn = Turn(text, answer, error, filters)
         conv = self._save(owner, conv, turn, replace_last and bool(turns))
-        yield self.final([*earlier, turn], lang, owner, conv, keep="" if answer else text)
+        yield self.final([*earlier, turn], lang, owner, conv, loaded, keep="" if answer else text)
 
     def _ask(
         self,
@@ -231,18 +224,19 @@ class ChatPage:
         lang: str = "en",
         owner: str = "",
         conv: str = "",
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Ask the last question again (with the filters now set), in place of its answer."""
         if not turns:
-            yield self.final(turns, lang, owner, conv)
+            yield self.final(turns, lang, owner, conv, self.reader(request))
             return
         yield from self.respond(
             turns[-1].question, turns, reports, publishers, date_from, date_to, lang, owner,
-            conv, replace_last=True,
+            conv, request, replace_last=True,
         )  # fmt: skip
 
     def final(
-        self, turns: list[Turn], lang: str, owner: str, conv: str, keep: str = ""
+        self, turns: list[Turn], lang: str, owner: str, conv: str, loaded: Loaded, keep: str = ""
     ) -> tuple[Any, ...]:
         """The outputs once a turn is done: chat, turns, current, the panel (6), comment,
         conversation id, conversation list, question box. A turn without an answer leaves the
@@ -255,7 +249,8 @@ class ChatPage:
             return (chat, turns, skip, *(skip,) * 6, skip, conv, history, keep)
         current = len(turns) - 1
         chat = messages(turns, lang=lang, selected=current)
-        return (chat, turns, current, *self.panel(turns, current, lang), "", conv, history, keep)
+        panel = self.panel(turns, current, lang, loaded)
+        return (chat, turns, current, *panel, "", conv, history, keep)
 
     # --- saved conversations ----------------------------------------------------------------
 
@@ -292,8 +287,15 @@ class ChatPage:
             choices=choices, value=value, label=words["history"], info=info, elem_id="lg-history"
         )
 
-    def open(self, owner: str, conv: str | None, lang: str) -> tuple[Any, ...]:
-        """Show saved conversation ``conv``: chat, turns, current, panel (6), comment, conv."""
+    def open(
+        self, owner: str, conv: str | None, lang: str, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
+        """Show saved conversation ``conv``: chat, turns, current, panel (6), comment, conv.
+
+        An answer that cites a report the visitor may not read now (its labels, or their
+        groups, changed since) is not shown: the turn says so instead.
+        """
+        loaded = self.reader(request)
         turns: list[Turn] = []
         if self.conversations is not None and owner and conv:
             try:
@@ -304,32 +306,39 @@ class ChatPage:
             if found is None:
                 conv = ""
             else:
-                turns = [Turn(s.question, s.answer, s.error, s.filters, s.id) for s in found.turns]
+                turns = [_readable_turn(s, loaded.hidden, lang) for s in found.turns]
         current = max((i for i, x in enumerate(turns) if x.answer), default=-1)
         chat = messages(turns, lang=lang, selected=current)
-        return (chat, turns, current, *self.panel(turns, current, lang), "", conv or "")
+        panel = self.panel(turns, current, lang, loaded)
+        return (chat, turns, current, *panel, "", conv or "")
 
-    def delete(self, owner: str, conv: str, lang: str) -> tuple[Any, ...]:
+    def delete(
+        self, owner: str, conv: str, lang: str, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         """Delete ``conv`` and start a new one: the outputs of :meth:`open` and the list."""
         if self.conversations is not None and owner and conv:
             try:
                 self.conversations.delete(owner, conv)
             except ConversationError:
                 log.exception("deleting conversation %s failed", conv)
-        return (*self.open(owner, "", lang), self.history(owner, lang, ""))
+        return (*self.open(owner, "", lang, request), self.history(owner, lang, ""))
 
     # --- the source panel, export and feedback of the chosen answer --------------------------
 
-    def panel(self, turns: Sequence[Turn], current: int, lang: str = "en") -> tuple[Any, ...]:
-        """Sources, note text, the two downloads, rating label and status for answer ``current``."""
+    def panel(
+        self, turns: Sequence[Turn], current: int, lang: str, loaded: Loaded
+    ) -> tuple[Any, ...]:
+        """Sources, note text, the two downloads, rating label and status for answer ``current``
+        (report titles as ``loaded``'s reader sees them)."""
         words = t(lang)
         turn = turns[current] if 0 <= current < len(turns) else None
         if turn is None or turn.answer is None:
             off = gr.DownloadButton(value=None, interactive=False)
             return (render.sources_html(None, lang=lang), "", off, off, words["rate_first"], "")
         answer = turn.answer
-        md, docx = self._notes(turn, answer, lang)
-        shown = render.scope_text(turn.filters, self.titles, lang=lang)
+        titles = titles_of(loaded)
+        md, docx = self._notes(turn, answer, lang, titles)
+        shown = render.scope_text(turn.filters, titles, lang=lang)
         return (
             render.sources_html(answer, current, shown, lang=lang),
             md.read_text(encoding="utf-8"),
@@ -339,27 +348,35 @@ class ChatPage:
             "",
         )
 
-    def _notes(self, turn: Turn, answer: Answer, lang: str) -> tuple[Path, Path]:
+    def _notes(
+        self, turn: Turn, answer: Answer, lang: str, titles: dict[str, str]
+    ) -> tuple[Path, Path]:
         """The answer's briefing note as Markdown and Word files, written once per turn (the
         panel is shown again on every click on the answer)."""
         stem = self.notes / f"briefing-{_slug(answer.question)}-{turn.id[:6]}"
         md, docx = stem.with_suffix(".md"), stem.with_suffix(".docx")
         if not (md.exists() and docx.exists()):
             # framed in the question's language, whatever the interface's
-            scope = render.scope_text(turn.filters, self.titles, lang=answer.language or lang)
+            scope = render.scope_text(turn.filters, titles, lang=answer.language or lang)
             stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
             docx.write_bytes(briefing_docx(answer, scope, stamp, lang=lang))
             md.write_text(briefing_markdown(answer, scope, stamp, lang=lang), encoding="utf-8")
         return md, docx
 
-    def select(self, turns: list[Turn], lang: str, event: gr.SelectData) -> tuple[Any, ...]:
+    def select(
+        self,
+        turns: list[Turn],
+        lang: str,
+        event: gr.SelectData,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """A click on a message shows that answer's sources: chat, current, panel (6), comment."""
         index = event.index[0] if isinstance(event.index, list | tuple) else event.index
         turn = index // 2 if isinstance(index, int) else -1
         if not 0 <= turn < len(turns) or turns[turn].answer is None:
             return tuple(gr.skip() for _ in range(9))  # nothing to show: keep the panel as it is
         chat = messages(turns, lang=lang, selected=turn)
-        return (chat, turn, *self.panel(turns, turn, lang), gr.skip())
+        return (chat, turn, *self.panel(turns, turn, lang, self.reader(request)), gr.skip())
 
     def rate(
         self, rating: Rating, comment: str | None, turns: list[Turn], current: int, lang: str = "en"
@@ -383,9 +400,26 @@ class ChatPage:
         thumb = "👍" if rating == "up" else "👎"
         return words["rate_thanks"].format(thumb=thumb, n=current + 1), ""
 
-    def clear(self, owner: str, lang: str) -> tuple[Any, ...]:
+    def clear(self, owner: str, lang: str, request: gr.Request | None = None) -> tuple[Any, ...]:
         """A new conversation: the outputs of :meth:`delete` without deleting anything."""
-        return (*self.open(owner, "", lang), self.history(owner, lang, ""))
+        return (*self.open(owner, "", lang, request), self.history(owner, lang, ""))
+
+
+def titles_of(loaded: Loaded) -> dict[str, str]:
+    """Report titles by document id, of the index ``loaded`` shows its reader."""
+    manifest = loaded.manifest
+    return {d: e.title for d, e in (manifest.documents.items() if manifest else ())}
+
+
+def _readable_turn(stored: StoredTurn, hidden: frozenset[str], lang: str) -> Turn:
+    """A saved turn as the page shows it: without its answer if that cites a ``hidden`` report."""
+    answer = stored.answer
+    if answer is not None and hidden:
+        cited = {p.doc_id for p in answer.retrieved} | {c.passage.doc_id for c in answer.citations}
+        if hidden & (cited | set(answer.hidden_reports)):
+            words = t(lang)
+            return Turn(stored.question, None, words["hidden_answer"], stored.filters, stored.id)
+    return Turn(stored.question, answer, stored.error, stored.filters, stored.id)
 
 
 def _sentence(message: str) -> str:

@@ -11,10 +11,11 @@ Routes (GET), added to the page's own server by :func:`mount_reader`:
 * ``/reports/reader.css`` — the reading view's style sheet (the page's CSP allows no inline
   script, and none is needed).
 
-Only reports in the current index's manifest are served: ``doc_id`` is a key into it, and the
-only file ever opened is the one the manifest records for that report, so nothing in the URL
-reaches the filesystem. When the page has a login, a request without Gradio's session cookie
-(the one its login sets) is refused with 401.
+Only reports in the current index's manifest, as the visitor may see it (their groups, see
+``ingest.access``), are served: ``doc_id`` is a key into it, and the only file ever opened is
+the one the manifest records for that report, so nothing in the URL reaches the filesystem.
+When the page has a login, a request without Gradio's session cookie (the one its login sets)
+is refused with 401.
 
 Example:
     >>> app.launch(prevent_thread_lock=True)  # doctest: +SKIP
@@ -35,6 +36,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from gradio.routes import App as GradioApp
 
 from index.types import DocumentEntry, IndexManifest
+from ingest.access import Groups
 from ingest.types import Chunk
 from ui.i18n import from_accept_language, is_lang, texts
 from ui.live import Loaded
@@ -215,18 +217,20 @@ def _joined(group: Sequence[Chunk], marked: set[str]) -> tuple[str, dict[int, st
 # --- the routes ---------------------------------------------------------------------------------
 
 
-def mount_reader(app: FastAPI, current: Callable[[], Loaded], settings: UISettings) -> None:
+def mount_reader(app: FastAPI, current: Callable[[Groups], Loaded], settings: UISettings) -> None:
     """Add the report routes to the page's server (Gradio's FastAPI app, after ``launch``).
 
     Args:
         app: the server's app (``blocks.app`` once launched).
-        current: the assistant and manifest of the index as it is now (``LiveAssistant.current``).
-        settings: the page's settings; with ``auth`` set, only signed-in users are served.
+        current: the assistant and manifest of the index as it is now, as a reader of the
+            given groups sees it (``LiveAssistant.current``).
+        settings: the page's settings; with ``auth`` set, only signed-in users are served, and
+            each only the reports their groups (``settings.groups``) may read.
     """
     app.include_router(reader_router(current, settings))
 
 
-def reader_router(current: Callable[[], Loaded], settings: UISettings) -> APIRouter:
+def reader_router(current: Callable[[Groups], Loaded], settings: UISettings) -> APIRouter:
     """The report routes as a router (see the module's description)."""
     router = APIRouter(prefix="/reports")
     chunk_store = _ChunkStore()
@@ -238,10 +242,10 @@ def reader_router(current: Callable[[], Loaded], settings: UISettings) -> APIRou
     @router.get("/{doc_id}/file", include_in_schema=False)
     async def report_file(request: Request, doc_id: str) -> Response:
         lang = _lang(request)
-        refused = await _refusal(request, settings, lang)
+        refused, user = await _visitor(request, settings, lang)
         if refused is not None:
             return refused
-        found = _entry(current(), doc_id, lang)
+        found = _entry(current(settings.groups_for(user)), doc_id, lang)
         if isinstance(found, Response):
             return found
         return await _file_response(found, lang)
@@ -249,10 +253,10 @@ def reader_router(current: Callable[[], Loaded], settings: UISettings) -> APIRou
     @router.get("/{doc_id}/read", include_in_schema=False)
     async def report_text(request: Request, doc_id: str, mark: str = "") -> Response:
         lang = _lang(request)
-        refused = await _refusal(request, settings, lang)
+        refused, user = await _visitor(request, settings, lang)
         if refused is not None:
             return refused
-        loaded = current()
+        loaded = current(settings.groups_for(user))
         found = _entry(loaded, doc_id, lang)
         if isinstance(found, Response):
             return found
@@ -287,8 +291,12 @@ def _lang(request: Request) -> str:
     return asked if is_lang(asked) else from_accept_language(request.headers.get("accept-language"))
 
 
-async def _refusal(request: Request, settings: UISettings, lang: str) -> Response | None:
-    """401 when the page has a login and the request carries no signed-in session, else None.
+async def _visitor(
+    request: Request, settings: UISettings, lang: str
+) -> tuple[Response | None, str | None]:
+    """(401, None) when the page has a login and the request carries no signed-in session;
+    else (None, the signed-in user or None without login). A report the user's groups may not
+    read is then as unknown to them as one that is not indexed.
 
     Gradio's login (``POST /login``) sets the cookie ``access-token-<cookie_id>`` (and an
     ``-unsecure-`` twin for plain HTTP) to a token it keeps in ``app.tokens``; a request is signed
@@ -299,10 +307,11 @@ async def _refusal(request: Request, settings: UISettings, lang: str) -> Respons
     if not settings.auth and (
         gradio is None or (gradio.auth is None and not gradio.auth_dependency)
     ):
-        return None
-    if gradio is not None and await _user(request, gradio):
-        return None
-    return _message(401, texts(_TEXT, lang)["sign_in"], lang, link=("../../", "to_page"))
+        return None, None
+    user = await _user(request, gradio) if gradio is not None else None
+    if user:
+        return None, user
+    return _message(401, texts(_TEXT, lang)["sign_in"], lang, link=("../../", "to_page")), None
 
 
 async def _user(request: Request, app: GradioApp) -> str | None:

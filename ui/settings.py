@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.settings import AssistantSettings
 from index.settings import EmbeddingSettings, IndexSettings
+from ingest.access import labels
 from ingest.settings import ChunkSettings, ReadLimits
 
 
@@ -29,6 +30,12 @@ class UISettings(BaseModel):
     auth: list[SecretStr] = Field(
         default_factory=list,
         description='Logins as "user:password" (JSON list in LEGATUS_UI__AUTH); empty: no login.',
+    )
+    groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The groups of each login, for reports with access labels (JSON in "
+        'LEGATUS_UI__GROUPS: {"alice": ["internal", "bz-dgpz"]}); a login not listed, or the '
+        "page without login, reads the unlabelled reports only.",
     )
     feedback_db: Path | None = Field(
         None, description="SQLite file of 👍/👎 feedback; default: feedback.sqlite3 by the index."
@@ -68,6 +75,20 @@ class UISettings(BaseModel):
             if not (sep and user.strip() and password):
                 raise ValueError(f'login {i} must read "user:password" with neither part empty')
         return value
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {user.strip(): list(labels(names)) for user, names in value.items()}
+
+    def groups_for(self, user: str | None) -> frozenset[str]:
+        """The groups of login ``user`` (None: no login): whose reports the page shows them.
+
+        Example:
+            >>> UISettings(groups={"alice": ["Internal"]}).groups_for("alice")
+            frozenset({'internal'})
+        """
+        return frozenset(self.groups.get(user.strip(), ())) if user else frozenset()
 
     def logins(self) -> list[tuple[str, str]]:
         """The (user, password) pairs Gradio's login accepts."""

@@ -55,9 +55,11 @@ def build_app(
         conversations: where conversations are saved; None: they last as long as the page.
     """
     page = ChatPage(assistant, settings, manifest, store, conversations)
-    examples = parts.Examples(page)
+    examples = parts.Examples()
+    # What every visitor may see (the unlabelled reports), until start-up shows their own.
+    public = page.reader(None)
     for code in LANGS:  # drawn (and checked by answering them) before the page is up
-        examples(code)
+        examples(code, public)
     x = t("en")
     with gr.Blocks(
         title=x["title"],
@@ -73,7 +75,7 @@ def build_app(
         saved_lang = gr.BrowserState("", storage_key="legatus-language")
         saved_conv = gr.BrowserState("", storage_key="legatus-conversation")
         with gr.Row(elem_id="lg-top", equal_height=True):
-            header = gr.HTML(parts.header(page, "en"), elem_id="lg-header")
+            header = gr.HTML(parts.header(public, "en"), elem_id="lg-header")
             language = gr.Radio(
                 [(NAMES[code], code) for code in LANGS], value="en", label=x["language"],
                 show_label=False, elem_id="lg-language", scale=0, min_width=250,
@@ -84,11 +86,11 @@ def build_app(
             delete = gr.Button(x["delete"], size="sm", variant="secondary", elem_id="lg-delete")
             h_scope = gr.Markdown(x["scope"], elem_classes="lg-section")
             f_reports = gr.Dropdown(
-                parts.report_choices(page.manifest), multiselect=True, label=x["reports"],
+                parts.report_choices(public.manifest), multiselect=True, label=x["reports"],
                 elem_id="lg-f-reports", info=x["reports_info"],
             )  # fmt: skip
             f_publishers = gr.Dropdown(
-                publisher_choices(page.manifest), multiselect=True, label=x["publishers"],
+                publisher_choices(public.manifest), multiselect=True, label=x["publishers"],
                 elem_id="lg-f-publishers", info=x["publishers_info"],
             )  # fmt: skip
             with gr.Row():
@@ -100,7 +102,7 @@ def build_app(
                 )
             reset = gr.Button(x["clear_filters"], size="sm", variant="secondary")
             h_indexed = gr.Markdown(x["indexed"], elem_classes="lg-section")
-            index_box = gr.HTML(render.index_html(page.manifest), elem_id="lg-index")
+            index_box = gr.HTML(render.index_html(public.manifest), elem_id="lg-index")
         with gr.Row(equal_height=False, elem_id="lg-main"):
             with gr.Column(scale=11, min_width=320, elem_id="lg-chat-col"):
                 chat = gr.Chatbot(
@@ -226,9 +228,17 @@ def build_app(
                 concurrency_limit=None,
                 show_progress="hidden",
             )
+
+        def scope_line(
+            reports: Any, publishers: Any, date_from: Any, date_to: Any, code: str,
+            request: gr.Request,
+        ) -> str:  # fmt: skip
+            return parts.scope_line(page.reader(request), reports, publishers, date_from,
+                                    date_to, code)  # fmt: skip
+
         gr.on(
             [f_reports.change, f_publishers.change, f_from.change, f_to.change],
-            lambda *v: parts.scope_line(page, *v), [*filters, lang],
+            scope_line, [*filters, lang],
             [scope], api_visibility="private", concurrency_limit=None, show_progress="hidden",
             queue=False,
         )  # fmt: skip
@@ -236,8 +246,14 @@ def build_app(
                     queue=False)  # fmt: skip
         shown = [header, index_box, scope, chat, sources, *parts.labelled(w)]
 
-        def switch(code: str, turns_: list[Turn], current_: int, *fs: Any) -> list[Any]:
-            view_ = parts.view(page, w, code, turns_, current_, examples, *fs)
+        def switch(
+            code: str, turns_: list[Turn], current_: int, reports: Any, publishers: Any,
+            date_from: Any, date_to: Any, request: gr.Request,
+        ) -> list[Any]:  # fmt: skip
+            view_ = parts.view(
+                page.reader(request), w, code, turns_, current_, examples, reports, publishers,
+                date_from, date_to,
+            )  # fmt: skip
             return [code, code, *view_]  # the second for the browser to keep
 
         language.input(
@@ -269,12 +285,13 @@ def build_app(
             if user is None:  # a first visit (or a malformed id): the browser gets its own id
                 kept = new_browser_id()
                 user = owner_key(None, kept) or ""
-            opened_ = page.open(user, resume, code)
+            loaded = page.reader(request)  # the reports this visitor may read
+            opened_ = page.open(user, resume, code, request)
             turns_, current_ = opened_[1], opened_[2]
-            view_ = parts.view(page, w, code, turns_, current_, examples, None, None, "", "")
+            view_ = parts.view(loaded, w, code, turns_, current_, examples, None, None, "", "")
             choices = (
-                gr.Dropdown(choices=parts.report_choices(page.manifest)),
-                gr.Dropdown(choices=publisher_choices(page.manifest)),
+                gr.Dropdown(choices=parts.report_choices(loaded.manifest)),
+                gr.Dropdown(choices=publisher_choices(loaded.manifest)),
             )
             return [
                 code, user, kept, code, *opened_, page.history(user, code, opened_[-1]),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,11 +15,13 @@ from typing import Any
 import gradio as gr
 from gradio.components.chatbot import ExampleMessage
 
+from assistant.pipeline import Assistant
 from index.types import IndexManifest
 from ui import assets, render
 from ui.examples import example_questions
 from ui.filters import FilterError, make_filters
-from ui.page import ChatPage, Turn, messages, t
+from ui.live import Loaded
+from ui.page import ChatPage, Turn, messages, t, titles_of
 
 
 def report_choices(manifest: IndexManifest | None) -> list[tuple[str, str]]:
@@ -27,20 +31,25 @@ def report_choices(manifest: IndexManifest | None) -> list[tuple[str, str]]:
 
 
 class Examples:
-    """Example questions per interface language, drawn from the index's sections once per index."""
+    """Example questions per interface language, drawn from the sections of the index a reader
+    sees (``ui.live.Loaded``), once per index and reader: a reader is never offered a question
+    about a report they may not read."""
 
-    def __init__(self, page: ChatPage, n: int = 4) -> None:
-        self.page, self.n = page, n
-        self._made: dict[str, list[str]] = {}  # language → questions, for the assistant below
-        self._for: object = None  # the assistant they were drawn for (its index reloads anew)
+    def __init__(self, n: int = 4) -> None:
+        self.n = n
+        # assistant → language → questions; an assistant of a replaced index drops out
+        self._made: weakref.WeakKeyDictionary[Assistant, dict[str, list[str]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
 
-    def __call__(self, lang: str) -> list[ExampleMessage]:
-        assistant = self.page.assistant
-        if assistant is not self._for:
-            self._made, self._for = {}, assistant
-        if lang not in self._made:
-            self._made[lang] = example_questions(assistant, lang, self.n)
-        return [ExampleMessage(text=q) for q in self._made[lang]]
+    def __call__(self, lang: str, loaded: Loaded) -> list[ExampleMessage]:
+        assistant = loaded.assistant
+        with self._lock:
+            made = self._made.setdefault(assistant, {})
+        if lang not in made:
+            made[lang] = example_questions(assistant, lang, self.n)
+        return [ExampleMessage(text=q) for q in made[lang]]
 
 
 @dataclass
@@ -104,7 +113,7 @@ def labelled(w: Widgets) -> list[Any]:
 
 
 def view(
-    page: ChatPage,
+    loaded: Loaded,
     w: Widgets,
     lang: str,
     turns: list[Turn],
@@ -112,31 +121,32 @@ def view(
     examples: Examples,
     *filter_values: Any,
 ) -> list[Any]:
-    """Header, index, scope line, chat, sources and every label, in ``lang``."""
+    """Header, index, scope line, chat, sources and every label, in ``lang``, of the index as
+    ``loaded``'s reader sees it."""
     words = t(lang)
     shown_messages: Any = messages(turns, lang=lang, selected=current)
     chat = gr.Chatbot(
         shown_messages,
         placeholder=assets.placeholder(lang),
-        examples=examples(lang),
+        examples=examples(lang, loaded),
         label=words["title"],
     )
     turn = turns[current] if 0 <= current < len(turns) else None
     shown = turn.answer if turn else None
-    scope = render.scope_text(turn.filters, page.titles, lang=lang) if turn else ""
+    scope = render.scope_text(turn.filters, titles_of(loaded), lang=lang) if turn else ""
     return [
-        header(page, lang),
-        render.index_html(page.manifest, lang=lang),
-        scope_line(page, *filter_values, lang),
+        header(loaded, lang),
+        render.index_html(loaded.manifest, lang=lang),
+        scope_line(loaded, *filter_values, lang),
         chat,
         render.sources_html(shown, current, scope, lang=lang),
         *relabel(w, lang),
     ]
 
 
-def header(page: ChatPage, lang: str) -> str:
+def header(loaded: Loaded, lang: str) -> str:
     """The title bar; its ``data-lang`` is what the page's script copies to ``<html lang>``."""
-    return f'<div data-lang="{lang}">{render.header_html(page.manifest, lang=lang)}</div>'
+    return f'<div data-lang="{lang}">{render.header_html(loaded.manifest, lang=lang)}</div>'
 
 
 def example(event: gr.SelectData) -> str:
@@ -176,12 +186,12 @@ def rater(page: ChatPage, rating: str) -> Callable[..., tuple[str, Any]]:
     return rate
 
 
-def scope_line(page: ChatPage, *values: Any) -> str:
+def scope_line(loaded: Loaded, *values: Any) -> str:
     *fields, lang = values
     words = t(lang)
     try:
         filters = make_filters(*fields)
     except FilterError as exc:
         return render.scope_html(f"⚠ {exc}")
-    scope = render.scope_text(filters, page.titles, lang=lang)
+    scope = render.scope_text(filters, titles_of(loaded), lang=lang)
     return render.scope_html(words["searching"].format(scope=scope))

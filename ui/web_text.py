@@ -59,6 +59,8 @@ TEXT: dict[str, dict[str, str]] = {
         "failed": "Something went wrong while answering (reference {ref}). The problem has been "
         "logged; please try again, or rephrase the question.",
         "drafting": "Writing the answer…",
+        "hidden_answer": "This answer quoted a report you may not read now, so it is not shown. "
+        "Ask the question again to get an answer from the reports you may read.",
         "examples": "For example:",
         "empty_head": "Ask a question about the indexed reports",
         "empty_body": "Answers quote the reports sentence by sentence. Each sentence carries a "
@@ -122,6 +124,9 @@ TEXT: dict[str, dict[str, str]] = {
         "failed": "Er ging iets mis bij het beantwoorden (referentie {ref}). Het probleem is "
         "vastgelegd; probeer het opnieuw, of formuleer de vraag anders.",
         "drafting": "Het antwoord wordt geschreven…",
+        "hidden_answer": "Dit antwoord citeerde een rapport dat u nu niet mag lezen; daarom wordt "
+        "het niet getoond. Stel de vraag opnieuw voor een antwoord uit de rapporten die u mag "
+        "lezen.",
         "examples": "Bijvoorbeeld:",
         "empty_head": "Stel een vraag over de geïndexeerde rapporten",
         "empty_body": "Antwoorden citeren de rapporten zin voor zin. Elke zin heeft een "

@@ -44,6 +44,7 @@ from index.types import (
     IndexSchemaError,
     LexicalInfo,
 )
+from ingest.access import Groups
 from ingest.types import Chunk, DocumentMeta
 
 if TYPE_CHECKING:
@@ -61,27 +62,36 @@ SELECT t.chunk_id,
            / (%(k1)s * ((1 - %(b)s) + %(b)s * p.n_terms / stats.avgdl) + t.tf))::real AS score
 FROM q JOIN passage_terms t USING (term) JOIN df USING (term)
      JOIN passages p ON p.chunk_id = t.chunk_id CROSS JOIN stats
-WHERE %(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])
+WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
 GROUP BY t.chunk_id, p.doc_id, p.ordinal
 ORDER BY score DESC, p.doc_id, p.ordinal
 LIMIT %(n)s
 """
 
 _DENSE = """
-SELECT chunk_id, -(embedding <#> %(q)s::vector) AS score FROM passages
-WHERE %(docs)s::text[] IS NULL OR doc_id = ANY(%(docs)s::text[])
-ORDER BY embedding <#> %(q)s::vector, chunk_id
+SELECT p.chunk_id, -(p.embedding <#> %(q)s::vector) AS score FROM passages p
+WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
+ORDER BY p.embedding <#> %(q)s::vector, p.chunk_id
 LIMIT %(n)s
 """
 
 _SENTENCE = """
 SELECT s.chunk_id, max(-(s.embedding <#> %(q)s::vector)) AS score
 FROM sentences s JOIN passages p ON p.chunk_id = s.chunk_id
-WHERE %(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])
+WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
 GROUP BY s.chunk_id, p.doc_id, p.ordinal
 ORDER BY score DESC, p.doc_id, p.ordinal
 LIMIT %(n)s
 """
+
+
+_READABLE = """(%(groups)s::text[] IS NULL OR p.doc_id IN (
+    SELECT r.doc_id FROM reports r WHERE r.access = '{}' OR r.access && %(groups)s::text[]))"""
+"""The access check in every ranking's own query, besides the report list the reader's view
+passes (``index.search.ReadableView``): a report whose labels were tightened after this process
+read the reports table is not shown until it reloads."""
+
+_BM25, _DENSE, _SENTENCE = (q.replace("{readable}", _READABLE) for q in (_BM25, _DENSE, _SENTENCE))
 
 
 def _parse_vector(text: str) -> np.ndarray:
@@ -182,8 +192,10 @@ class PostgresIndex(PassageSearch):
     def close(self) -> None:
         self._conn.close()
 
-    def _rows(self, query: str, params: dict[str, Any]) -> list[tuple[int, float]]:
-        """(row, score) of each chunk id the query returns that this index read at connect."""
+    def _rows(self, query: str, params: dict[str, Any], groups: Groups) -> list[tuple[int, float]]:
+        """(row, score) of each chunk id the query returns that this index read at connect;
+        ``groups``: only of reports they may read (None: any)."""
+        params = {**params, "groups": None if groups is None else sorted(groups)}
         with self._lock:
             found = self._conn.execute(query, params).fetchall()  # type: ignore[call-overload]
         rows = self._rows_by_id
@@ -199,31 +211,40 @@ class PostgresIndex(PassageSearch):
         return sorted(set(self._doc_rows[keep].tolist()))
 
     def _dense_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
-        return self._rows(_DENSE, params)
+        return self._rows(_DENSE, params, groups)
 
     def _sentence_ranking(
-        self, vector: np.ndarray, n: int, mask: np.ndarray | None
+        self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
-        return self._rows(_SENTENCE, params)  # the SQL breaks ties in report order, as files
+        return self._rows(_SENTENCE, params, groups)  # ties in report order, as files
 
     def _lexical_ranking(
-        self, query: str, n: int, mask: np.ndarray | None, *, cross_lingual: bool
+        self,
+        query: str,
+        n: int,
+        mask: np.ndarray | None,
+        groups: Groups = None,
+        *,
+        cross_lingual: bool,
     ) -> list[tuple[int, float]]:
         other = self._other_language(query) if cross_lingual else None
         if other is None:
-            return self._bm25(tokenize(query), self._docs(mask), n)
-        same = self._bm25(tokenize(query), self._docs(mask, ~other), n)
-        rest = self._bm25(tokenize(neutral_terms(query)), self._docs(mask, other), n)
+            return self._bm25(tokenize(query), self._docs(mask), n, groups)
+        same = self._bm25(tokenize(query), self._docs(mask, ~other), n, groups)
+        rest = self._bm25(tokenize(neutral_terms(query)), self._docs(mask, other), n, groups)
         return sorted(same + rest, key=lambda rs: (-rs[1], rs[0]))[:n]
 
-    def _bm25(self, terms: list[str], docs: list[str] | None, n: int) -> list[tuple[int, float]]:
+    def _bm25(
+        self, terms: list[str], docs: list[str] | None, n: int, groups: Groups
+    ) -> list[tuple[int, float]]:
         if not terms or docs == []:
             return []
-        found = self._rows(_BM25, {"terms": terms, "docs": docs, "n": n, "k1": K1, "b": B})
+        params = {"terms": terms, "docs": docs, "n": n, "k1": K1, "b": B}
+        found = self._rows(_BM25, params, groups)
         # Scores as float32, as bm25s sums them, so that the same passages tie in both backends.
         return [(row, score) for row, score in found if score > 0]
 

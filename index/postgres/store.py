@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,12 +70,12 @@ def put_report(
     conn: psycopg.Connection[Any],
     entry: DocumentEntry,
     passages: Iterable[StoredPassage],
-    access: Sequence[str] = (),
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write report ``entry`` with its ``passages`` (in report order), replacing any version
-    stored before, in one transaction; the number of passages written. ``progress`` is called
+    stored before, in one transaction (its access labels, ``entry.access``, in the column the
+    searches check); the number of passages written. ``progress`` is called
     with the count written so far after each passage (their terms and sentences follow).
 
     Raises:
@@ -97,7 +97,7 @@ def put_report(
                 entry.doc_id,
                 entry.content_hash,
                 json.dumps(entry.model_dump(mode="json"), ensure_ascii=False),
-                list(access),
+                list(entry.access),
             ),
         )
         # COPY, not INSERT per row: a report of a few hundred passages has tens of thousands
@@ -202,12 +202,11 @@ def from_files_index(
     return out
 
 
-def import_files_index(
-    conn: psycopg.Connection[Any], path: Path, *, access: Mapping[str, Sequence[str]] | None = None
-) -> tuple[int, int, int]:
+def import_files_index(conn: psycopg.Connection[Any], path: Path) -> tuple[int, int, int]:
     """Bring the database's index to what the files index at ``path`` holds, with that index's
-    own vectors: reports whose content hash differs are written (one transaction each), reports
-    it lacks are removed, the rest left alone. (written, removed, unchanged) reports.
+    own vectors: reports whose content hash or metadata (title, access labels, ...) differs
+    are written (one transaction each), reports it lacks are removed, the rest left alone.
+    (written, removed, unchanged) reports.
 
     Raises:
         SearchIndexError: as ``index.store.read_index``; IndexMismatchError: the database's
@@ -225,12 +224,12 @@ def import_files_index(
             "lexical": manifest.lexical.model_dump(mode="json"),
         },
     )
-    before = stored_hashes(conn)
-    changed = {d for d, e in manifest.documents.items() if before.get(d) != e.content_hash}
+    before = stored_entries(conn)
+    changed = {d for d, e in manifest.documents.items() if before.get(d) != e}
     written = 0
     if changed:
         for entry, passages in from_files_index(path, manifest.lexical.section_context, changed):
-            put_report(conn, entry, passages, (access or {}).get(entry.doc_id, ()))
+            put_report(conn, entry, passages)
             written += 1
     removed = remove_reports(conn, set(before) - set(manifest.documents))
     # What the page shows of the index (when it was updated, how it was built); the report

@@ -10,6 +10,7 @@ optional::
     language = "nl"
     url = "https://www.clingendael.org/..."
     authors = ["René Cuperus", "Frederiek Bax"]
+    access = ["internal", "bz-dgpz"]  # only these groups may read it (ingest.access); none: all
     source_file = "report.pdf"  # the file the text came from, when it is not this one
 
 Example:
@@ -26,11 +27,12 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
+from ingest.access import labels
 from ingest.language import guess_language
 from ingest.types import DocumentMeta, IngestError
 
 SIDECAR_SUFFIX = ".meta.toml"
-SIDECAR_KEYS = ("title", "publisher", "date", "language", "url", "authors", "source_file")
+SIDECAR_KEYS = ("title", "publisher", "date", "language", "url", "authors", "source_file", "access")
 
 _SLUG_SAFE = re.compile(r"[a-z0-9._-]+")
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -86,6 +88,8 @@ def _check_value(key: str, value: object, where: str) -> str | tuple[str, ...]:
                 f'"B. de Vries"]; got {value!r}'
             )
         return tuple(" ".join(name.split()) for name in value)
+    if key == "access":
+        return _check_access(value, where)
     if key == "date":
         return _check_date(value, where)
     if not isinstance(value, str):
@@ -100,6 +104,18 @@ def _check_value(key: str, value: object, where: str) -> str | tuple[str, ...]:
     if key == "url" and value and not value.startswith(("http://", "https://")):
         raise IngestError(f"{where}: key 'url' must start with http:// or https://; got {value!r}")
     return value
+
+
+def _check_access(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+        raise IngestError(
+            f"{where}: key 'access' must be a non-empty list of group names, e.g. access = "
+            f'["internal", "bz-dgpz"] (drop the key to let everyone read it); got {value!r}'
+        )
+    try:
+        return labels(value)
+    except ValueError as exc:
+        raise IngestError(f"{where}: key 'access': {exc}") from exc
 
 
 def _check_date(value: object, where: str) -> str:
@@ -186,4 +202,9 @@ def build_meta(path: Path, *, title: str = "", text: str = "", language: str = "
         language=field("language") or _report_language(text) or normalise_language(language),
         url=field("url"),
         authors=authors if isinstance(authors, tuple) else (),
+        access=_tuple(fields.get("access", ())),
     )
+
+
+def _tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else ()
