@@ -13,10 +13,11 @@ import index.postgres.server
 import index.postgres.store
 import index.ranking
 import index.terms
+import ingest.access
 
 MODULES = [
     index.ranking, index.terms, index.lexical, index.postgres.schema, index.postgres.server,
-    index.postgres.store, eval.gate,
+    index.postgres.store, eval.gate, ingest.access,
 ]  # fmt: skip
 
 
