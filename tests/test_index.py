@@ -23,7 +23,7 @@ from index.dense import DenseIndex, vector_id
 from index.embedding import Embedder
 from index.lexical import LexicalIndex, lexical_texts
 from index.ranking import Candidate, drop_overlapping, fuse, join_passages, merge_neighbours
-from index.search import SearchIndex
+from index.search import PassageSearch, SearchIndex
 from index.settings import EmbeddingSettings
 from index.store import MANIFEST_FILE, read_index, read_manifest, write_index
 from index.terms import neutral_terms, tokenize
@@ -37,6 +37,7 @@ from ingest.language import guess_language
 from ingest.settings import ChunkSettings
 from ingest.types import Chunk, DocumentMeta
 from ingest.units import passage_units
+from tests.conftest import Backend
 from ui.cli import SEARCH_JSON_FIELDS, app
 
 CLINGENDAEL = "clingendael-state-of-the-union-2026"
@@ -67,12 +68,13 @@ def index_copy(small_index_path: Path, tmp_path: Path) -> Path:
 
 
 def test_hybrid_finds_all_evidence_and_beats_each_retriever(
-    bundled_search_index: SearchIndex, bundled_index_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    report = evaluate_retrieval(bundled_search_index, load_questions(DEV_QUESTIONS), k=5)
+    report = evaluate_retrieval(backend.index, load_questions(DEV_QUESTIONS), k=5)
     print(format_report(report))
     # `legatus eval retrieval` prints the same report, from the configured index
-    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
+    for key, value in backend.env.items():
+        monkeypatch.setenv(key, value)
     args = ["eval", "retrieval", "--questions", str(DEV_QUESTIONS), "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -169,11 +171,11 @@ def test_inconsistent_chunk_store_is_refused(index_copy: Path, embedding_setting
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
-def test_filters_by_report_publisher_and_date(bundled_search_index: SearchIndex, mode: str) -> None:
+def test_filters_by_report_publisher_and_date(any_index: PassageSearch, mode: str) -> None:
     question = "Wat betekent strategische autonomie voor Europese defensie?"
 
     def reports(filters: SearchFilters) -> set[str]:
-        hits = bundled_search_index.search(question, k=10, filters=filters, mode=mode)  # type: ignore[arg-type]
+        hits = any_index.search(question, k=10, filters=filters, mode=mode)  # type: ignore[arg-type]
         assert hits, filters
         return {h.chunk.doc_id for h in hits}
 
@@ -183,14 +185,14 @@ def test_filters_by_report_publisher_and_date(bundled_search_index: SearchIndex,
     assert reports(SearchFilters(date_to="2023")) == {HCSS}
     assert reports(SearchFilters(date_from="2026-03")) == {CLINGENDAEL}
     both = SearchFilters(date_from="2022", date_to="2026")
-    unfiltered = bundled_search_index.search(question, k=10, mode=mode)  # type: ignore[arg-type]
-    assert bundled_search_index.search(question, k=10, filters=both, mode=mode) == unfiltered  # type: ignore[arg-type]
+    unfiltered = any_index.search(question, k=10, mode=mode)  # type: ignore[arg-type]
+    assert any_index.search(question, k=10, filters=both, mode=mode) == unfiltered  # type: ignore[arg-type]
     none = SearchFilters(publishers=("RAND",))
-    assert bundled_search_index.search(question, filters=none, mode=mode) == []  # type: ignore[arg-type]
+    assert any_index.search(question, filters=none, mode=mode) == []  # type: ignore[arg-type]
 
 
-def test_hits_carry_passage_metadata_and_scores(bundled_search_index: SearchIndex) -> None:
-    hits = bundled_search_index.search("Nuclear Planning Group van de NAVO", k=5)
+def test_hits_carry_passage_metadata_and_scores(any_index: PassageSearch) -> None:
+    hits = any_index.search("Nuclear Planning Group van de NAVO", k=5)
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     top = hits[0]
@@ -200,7 +202,7 @@ def test_hits_carry_passage_metadata_and_scores(bundled_search_index: SearchInde
     assert top.dense_score is not None and top.lexical_score is not None
     assert top.sentence_score is not None
     assert top.chunk.section and top.page  # text reports: the section's page from the contents
-    parts = [bundled_search_index.chunk(part) for part in top.parts]
+    parts = [any_index.chunk(part) for part in top.parts]
     assert parts[0].start == top.chunk.start and parts[-1].end == top.chunk.end
     assert all(part.text in top.chunk.text for part in parts)
     if len(parts) == 1:
@@ -208,7 +210,7 @@ def test_hits_carry_passage_metadata_and_scores(bundled_search_index: SearchInde
 
 
 def test_sentence_and_context_vectors_are_stored_per_passage(
-    bundled_index_path: Path, bundled_search_index: SearchIndex, embedder: Embedder
+    bundled_index_path: Path, any_index: PassageSearch, embedder: Embedder
 ) -> None:
     _, chunks, _, _, sentences = read_index(bundled_index_path)
     piece = next(c for c in chunks if len(passage_units(c.text)) >= 3)
@@ -221,19 +223,19 @@ def test_sentence_and_context_vectors_are_stored_per_passage(
     assert float(rows[0] @ fresh[0]) > 0.999 and float(rows[1] @ fresh[1]) > 0.999
     assert np.array_equal(context[0], rows[0])  # the first unit has no context before it
     assert float(context[1] @ fresh[2]) > 0.999  # the second read after the first
-    stored = bundled_search_index.unit_vectors([piece.id])
+    stored = any_index.unit_vectors([piece.id])
     assert stored[units[1]].shape == (2, embedder.dimension)
     assert np.array_equal(stored[units[1]], np.stack([rows[1], context[1]]))
 
 
-def test_neighbouring_passages_come_back_merged(bundled_search_index: SearchIndex) -> None:
+def test_neighbouring_passages_come_back_merged(any_index: PassageSearch) -> None:
     """A question whose answer runs over a passage boundary gets one result spanning both,
     holding each part's text once; results never repeat each other."""
     for question in QUESTIONS[:20]:
-        hits = bundled_search_index.search(question, k=5)
+        hits = any_index.search(question, k=5)
         for hit in hits:
-            parts = [bundled_search_index.chunk(p) for p in hit.parts]
-            assert len(parts) <= bundled_search_index.settings.merge_neighbours
+            parts = [any_index.chunk(p) for p in hit.parts]
+            assert len(parts) <= any_index.settings.merge_neighbours
             assert [p.ordinal for p in parts] == list(
                 range(parts[0].ordinal, parts[-1].ordinal + 1)
             )
@@ -253,7 +255,7 @@ def test_neighbouring_passages_come_back_merged(bundled_search_index: SearchInde
                 if a is not b and a.chunk.doc_id == b.chunk.doc_id:
                     shared = min(a.chunk.end, b.chunk.end) - max(a.chunk.start, b.chunk.start)
                     assert shared <= 1.5 * ChunkSettings().overlap
-    merged = [h for q in QUESTIONS for h in bundled_search_index.search(q, k=5) if len(h.parts) > 1]
+    merged = [h for q in QUESTIONS for h in any_index.search(q, k=5) if len(h.parts) > 1]
     assert merged  # the dev questions do produce merged results
 
 

@@ -526,3 +526,85 @@ def test_a_page_on_postgres_answers_reports_written_into_it_meanwhile(
         while "19 megawatt" not in (shown := _ask(url, QUESTION)):
             assert time.monotonic() - finished < 60, f"still answering from before: {shown}"
             time.sleep(2)
+
+
+def test_a_page_that_reloads_closes_the_connection_of_the_index_it_dropped(
+    dsn: str, small_index_path: Path, small_assistant: Any, embedding_settings: Any
+) -> None:
+    import gc
+    import time
+
+    from index.postgres.store import import_files_index, remove_reports
+    from index.settings import IndexSettings
+    from tests.corpus import DOC_IDS
+    from ui.live import LiveAssistant, postgres_watch
+
+    with connect(dsn) as conn:
+        import_files_index(conn, small_index_path)
+    load, identity = postgres_watch(dsn, embedding_settings, IndexSettings(), small_assistant)
+    first = load()
+    live = LiveAssistant(first.assistant, first.manifest, load=load, identity=identity)
+    del first
+
+    def others() -> int:
+        """Sessions on the database besides this probe's, after they have had time to end."""
+        deadline = time.monotonic() + 10
+        while True:
+            with connect(dsn) as probe:
+                row = probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchone()
+            n = int(row[0]) if row else 0
+            if n <= 1 or time.monotonic() > deadline:
+                return n
+            time.sleep(0.2)
+
+    assert others() == 1  # the loaded index's one connection
+    for doc in DOC_IDS[:2]:  # two reloads, as two ingests would bring
+        with connect(dsn) as conn:
+            remove_reports(conn, [doc])
+        assert live.check()
+        gc.collect()
+        assert others() == 1, "the replaced index's connection is still open"
+    assert set(live.current().assistant.index.documents) == set(DOC_IDS[2:])
+
+
+def test_above_the_threshold_searches_go_through_hnsw_indexes_and_find_the_same(
+    dsn: str, small_index_path: Path, small_search_index: Any, embedder: Any
+) -> None:
+    from index.postgres.schema import has_vector_indexes
+    from index.postgres.search import PostgresIndex
+    from index.postgres.store import import_files_index, vector_literal
+    from index.settings import EmbeddingSettings, IndexSettings
+    from index.types import SearchFilters
+    from tests.corpus import DOC_IDS, QUESTIONS
+
+    small = IndexSettings(postgres_hnsw_threshold=1)  # the corpus counts as large
+    with connect(dsn) as conn:
+        import_files_index(conn, small_index_path, small)
+        assert has_vector_indexes(conn)
+    index = PostgresIndex.connect(dsn, EmbeddingSettings(), small, embedder=embedder)
+    try:
+        assert index.approximate
+        with connect(dsn) as conn:  # the planner takes the indexes for both rankings
+            conn.execute("SET enable_seqscan = off")  # as on a large table
+            q = vector_literal(embedder.encode_queries(["Kustwacht"])[0])
+            for table in ("passages", "sentences"):
+                plan = conn.execute(
+                    f"EXPLAIN SELECT * FROM {table} ORDER BY embedding <#> %s::vector LIMIT 5",
+                    (q,),
+                ).fetchall()
+                assert f"{table}_embedding_hnsw" in str(plan), plan
+        only = SearchFilters(doc_ids=(DOC_IDS[1],))
+        for question, _ in QUESTIONS:
+            # On so few vectors the graph search is exact: the same hits as the files index.
+            assert _hits(index, question) == _hits(small_search_index, question), question
+            filtered = _hits(index, question, filters=only)  # the filter inside the scan
+            assert filtered == _hits(small_search_index, question, filters=only)
+            assert filtered and all(index.chunk(c).doc_id == DOC_IDS[1] for c, _, _ in filtered)
+    finally:
+        index.close()
+    with connect(dsn) as conn:  # below the threshold again: dropped, search exact
+        import_files_index(conn, small_index_path, IndexSettings())
+        assert not has_vector_indexes(conn)

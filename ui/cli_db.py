@@ -119,7 +119,9 @@ def import_into(
 
     try:
         with connect(dsn) as conn:
-            written, removed, unchanged = import_files_index(conn, settings.index.path)
+            written, removed, unchanged = import_files_index(
+                conn, settings.index.path, settings.index
+            )
     except (DatabaseError, SearchIndexError) as exc:
         fail(f"{failed}{exc}", exc)
     typer.echo(f"{lead}{written} reports written, {removed} removed, {unchanged} unchanged{tail}")

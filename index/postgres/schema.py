@@ -136,6 +136,47 @@ def set_fact(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
     )
 
 
+VECTOR_INDEXES = {
+    "passages_embedding_hnsw": "passages USING hnsw (embedding vector_ip_ops)",
+    "sentences_embedding_hnsw": "sentences USING hnsw (embedding vector_ip_ops)",
+}
+"""The HNSW indexes of the passage and sentence vectors (inner product: the vectors are
+normalised), made above ``IndexSettings.postgres_hnsw_threshold`` passages."""
+
+HNSW_BUILD = "m = 16, ef_construction = 64"
+"""HNSW build settings (bench/RESULTS.md: 23 s for 100,000 passages here, recall@10 0.97-0.99
+at ef_search 100-200)."""
+
+
+def has_vector_indexes(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the HNSW indexes are there (and searches should use them)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND indexname = ANY(%s)",
+        (list(VECTOR_INDEXES),),
+    ).fetchone()
+    return bool(row) and int(row[0]) == len(VECTOR_INDEXES)
+
+
+def fit_vector_indexes(conn: psycopg.Connection[Any], threshold: int) -> bool:
+    """Make the HNSW indexes when the database holds ``threshold`` passages or more, drop them
+    when it holds fewer (exact search is then fast, and exact); whether they are there now.
+
+    Building blocks writes to the tables for its duration (readers go on) and runs once: an
+    index, once made, is kept up to date by PostgreSQL as rows come and go.
+    """
+    row = conn.execute("SELECT count(*) FROM passages").fetchone()
+    wanted = bool(row) and int(row[0]) >= threshold
+    with conn.transaction():
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for name, target in VECTOR_INDEXES.items():
+            if wanted:  # fixed names and settings: nothing a user wrote
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target} WITH ({HNSW_BUILD})")
+            else:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+    return wanted
+
+
 def _v1(conn: psycopg.Connection[Any], dimension: int) -> None:
     """The first schema: reports, passages with terms and vectors, sentence vectors."""
     d = int(dimension)

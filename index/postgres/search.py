@@ -22,6 +22,7 @@ lookup read them in report order).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,13 @@ import numpy as np
 from index.embedding import Embedder, get_embedder
 from index.lexical import K1, B
 from index.manifest import check_embedding, lexical_info
-from index.postgres.schema import SCHEMA_VERSION, connect, facts, schema_version
+from index.postgres.schema import (
+    SCHEMA_VERSION,
+    connect,
+    facts,
+    has_vector_indexes,
+    schema_version,
+)
 from index.postgres.store import reports_identity, stored_chunks, stored_entries, vector_literal
 from index.search import PassageSearch
 from index.settings import EmbeddingSettings, IndexSettings
@@ -85,13 +92,51 @@ LIMIT %(n)s
 """
 
 
+_DENSE_ANN = """
+SELECT p.chunk_id, -(p.embedding <#> %(q)s::vector) AS score FROM passages p
+WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
+ORDER BY p.embedding <#> %(q)s::vector
+LIMIT %(n)s
+"""
+"""Dense ranking through the HNSW index: only a distance order lets the planner use it (ties
+are put in report order afterwards)."""
+
+_SENTENCE_ANN = """
+SELECT chunk_id, max(score) AS score FROM (
+    SELECT s.chunk_id, -(s.embedding <#> %(q)s::vector) AS score
+    FROM sentences s JOIN passages p ON p.chunk_id = s.chunk_id
+    WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
+    ORDER BY s.embedding <#> %(q)s::vector
+    LIMIT %(sentences)s
+) best
+GROUP BY chunk_id
+ORDER BY score DESC
+LIMIT %(n)s
+"""
+"""Best-sentence ranking through the HNSW index: the nearest sentences, then each passage's
+best; enough sentences (``SENTENCES_PER_PASSAGE`` per passage wanted) that ``n`` passages
+come out of them."""
+
+SENTENCES_PER_PASSAGE = 8
+"""Nearest sentences read per passage wanted (a passage has 5.4 on average, and its best few
+are often near each other)."""
+
 _READABLE = """(%(groups)s::text[] IS NULL OR p.doc_id IN (
     SELECT r.doc_id FROM reports r WHERE r.access = '{}' OR r.access && %(groups)s::text[]))"""
 """The access check in every ranking's own query, besides the report list the reader's view
 passes (``index.search.ReadableView``): a report whose labels were tightened after this process
 read the reports table is not shown until it reloads."""
 
-_BM25, _DENSE, _SENTENCE = (q.replace("{readable}", _READABLE) for q in (_BM25, _DENSE, _SENTENCE))
+_BM25, _DENSE, _SENTENCE, _DENSE_ANN, _SENTENCE_ANN = (
+    q.replace("{readable}", _READABLE)
+    for q in (_BM25, _DENSE, _SENTENCE, _DENSE_ANN, _SENTENCE_ANN)
+)
+
+
+def _best_first(ranking: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Rows by score, ties in report order (an HNSW scan with relaxed order returns them
+    nearly sorted)."""
+    return sorted(ranking, key=lambda rs: (-rs[1], rs[0]))
 
 
 def _parse_vector(text: str) -> np.ndarray:
@@ -118,9 +163,13 @@ class PostgresIndex(PassageSearch):
     ) -> None:
         super().__init__(chunks, documents, embedder, settings, dimension)
         self._conn = conn
+        # Closed with this index: a page that loads a new one after an ingest drops the old
+        # one once the last question on it is done, and its connection goes with it.
+        self._closer = weakref.finalize(self, conn.close)
         self._lock = threading.Lock()  # one connection, one query at a time
         self.manifest: IndexManifest | None = None  # for the page: the reports, when updated
         self.identity = ""  # store.reports_identity when the passages were read
+        self.approximate = False  # searches go through the HNSW indexes
 
     @classmethod
     def connect(
@@ -172,6 +221,10 @@ class PostgresIndex(PassageSearch):
                 chunks = stored_chunks(conn)
                 entries = stored_entries(conn)
                 identity = reports_identity(conn)
+            approximate = has_vector_indexes(conn)
+            if approximate:  # for this session: the beam, and filters kept inside the scan
+                conn.execute(f"SET hnsw.ef_search = {int(settings.hnsw_ef_search)}")
+                conn.execute("SET hnsw.iterative_scan = relaxed_order")
         except BaseException:
             conn.close()
             raise
@@ -179,6 +232,7 @@ class PostgresIndex(PassageSearch):
         documents = {d: e.meta() for d, e in entries.items()}
         index = cls(conn, chunks, documents, embedder, settings, dimension)
         index.identity = identity
+        index.approximate = approximate
         if "manifest" in built:  # recorded by an import: the index as the page describes it
             counts = IndexCounts(
                 documents=len(entries), chunks=len(chunks),
@@ -190,7 +244,7 @@ class PostgresIndex(PassageSearch):
         return index
 
     def close(self) -> None:
-        self._conn.close()
+        self._closer()
 
     def _rows(self, query: str, params: dict[str, Any], groups: Groups) -> list[tuple[int, float]]:
         """(row, score) of each chunk id the query returns that this index read at connect;
@@ -214,12 +268,17 @@ class PostgresIndex(PassageSearch):
         self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
+        if self.approximate:
+            return _best_first(self._rows(_DENSE_ANN, params, groups))
         return self._rows(_DENSE, params, groups)
 
     def _sentence_ranking(
         self, vector: np.ndarray, n: int, mask: np.ndarray | None, groups: Groups = None
     ) -> list[tuple[int, float]]:
         params = {"q": vector_literal(vector), "docs": self._docs(mask), "n": n}
+        if self.approximate:
+            params["sentences"] = n * SENTENCES_PER_PASSAGE
+            return _best_first(self._rows(_SENTENCE_ANN, params, groups))
         return self._rows(_SENTENCE, params, groups)  # ties in report order, as files
 
     def _lexical_ranking(

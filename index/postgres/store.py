@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.settings import IndexSettings
 from index.store import chunk_from_fields, chunk_json
 from index.terms import tokenize
 from index.types import DocumentEntry, IndexCorruptError
@@ -202,17 +203,20 @@ def from_files_index(
     return out
 
 
-def import_files_index(conn: psycopg.Connection[Any], path: Path) -> tuple[int, int, int]:
+def import_files_index(
+    conn: psycopg.Connection[Any], path: Path, settings: IndexSettings | None = None
+) -> tuple[int, int, int]:
     """Bring the database's index to what the files index at ``path`` holds, with that index's
     own vectors: reports whose content hash or metadata (title, access labels, ...) differs
     are written (one transaction each), reports it lacks are removed, the rest left alone.
-    (written, removed, unchanged) reports.
+    (written, removed, unchanged) reports. Then the vector indexes are fitted to the new size
+    (``schema.fit_vector_indexes``, at ``settings.postgres_hnsw_threshold``).
 
     Raises:
         SearchIndexError: as ``index.store.read_index``; IndexMismatchError: the database's
             index was built with another model, dimension or keyword analysis.
     """
-    from index.postgres.schema import check_facts, migrate, set_fact
+    from index.postgres.schema import check_facts, fit_vector_indexes, migrate, set_fact
     from index.store import read_manifest
 
     manifest = read_manifest(path)
@@ -235,6 +239,7 @@ def import_files_index(conn: psycopg.Connection[Any], path: Path) -> tuple[int, 
     # What the page shows of the index (when it was updated, how it was built); the report
     # list itself is the reports table.
     set_fact(conn, "manifest", manifest.model_dump(mode="json", exclude={"documents", "counts"}))
+    fit_vector_indexes(conn, (settings or IndexSettings()).postgres_hnsw_threshold)
     return written, removed, len(manifest.documents) - written
 
 
