@@ -608,3 +608,34 @@ def test_above_the_threshold_searches_go_through_hnsw_indexes_and_find_the_same(
     with connect(dsn) as conn:  # below the threshold again: dropped, search exact
         import_files_index(conn, small_index_path, IndexSettings())
         assert not has_vector_indexes(conn)
+
+
+def test_bm25_statistics_follow_every_write_and_removal(dsn: str, small_index_path: Path) -> None:
+    """The document frequencies and totals a keyword search reads are kept by the writes
+    themselves: after adding, replacing and removing reports they equal a count from scratch."""
+    from index.postgres.store import put_report, remove_reports
+
+    def kept_and_counted(conn: Any) -> tuple[Any, Any]:
+        kept = (
+            conn.execute("SELECT term, df FROM term_stats WHERE df > 0 ORDER BY term").fetchall(),
+            conn.execute("SELECT passages, terms FROM bm25_totals").fetchall(),
+        )
+        counted = (
+            conn.execute(
+                "SELECT term, count(*) FROM passage_terms GROUP BY term ORDER BY term"
+            ).fetchall(),
+            conn.execute("SELECT count(*), coalesce(sum(n_terms), 0) FROM passages").fetchall(),
+        )
+        return kept, counted
+
+    reports = _written(dsn, small_index_path)  # three reports
+    with connect(dsn) as conn:
+        kept, counted = kept_and_counted(conn)
+        assert kept == counted and kept[1][0][0] == sum(len(p) for _, p in reports)
+        entry, passages = reports[0]
+        put_report(conn, entry, passages[:-1])  # replaced by a shorter version
+        assert remove_reports(conn, [reports[1][0].doc_id]) == 1
+        kept, counted = kept_and_counted(conn)
+        assert kept == counted
+        stale = conn.execute("SELECT count(*) FROM term_stats WHERE df < 0").fetchone()
+        assert stale == (0,)

@@ -12,7 +12,10 @@ compares it with what the reader or writer uses, so that vectors of two models n
 
 Tables: ``reports`` (one row per report: content hash, metadata, access labels, when indexed),
 ``passages`` (the stored passages in report order, their vector and term count),
-``passage_terms`` (term → passage → frequency: BM25's inverted index),
+``passage_terms`` (term → passage → frequency, with the passage's report, place and length:
+BM25's inverted index, read without touching ``passages``), ``term_stats`` (each term's
+document frequency) and ``bm25_totals`` (passages and terms in all: the average length), kept
+up to date by each report's write in its own transaction,
 ``sentences`` (each passage's sentence vectors and context vectors, as ``index.sentences``
 stores them).
 """
@@ -28,8 +31,9 @@ from index.types import IndexMismatchError, IndexSchemaError, SearchIndexError
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _LOCK = 0x6C656761  # the advisory lock migrations take ("lega")
+WRITE_LOCK = 0x6C656777  # the advisory lock a report's write takes ("legw"): one at a time
 
 
 class DatabaseError(SearchIndexError):
@@ -220,7 +224,28 @@ def _v3(conn: psycopg.Connection[Any], dimension: int) -> None:
     conn.execute("ALTER TABLE passages DROP COLUMN terms")
 
 
-_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1, _v2, _v3)
+def _v4(conn: psycopg.Connection[Any], dimension: int) -> None:
+    """BM25 without a query-time count: each posting carries its passage's report, place and
+    length, and the document frequencies and totals are kept as reports are written, so a
+    keyword search reads only the postings of its terms (bench/RESULTS.md)."""
+    for statement in (
+        "ALTER TABLE passage_terms ADD COLUMN doc_id text, ADD COLUMN ordinal integer,"
+        " ADD COLUMN dl integer",
+        "UPDATE passage_terms t SET doc_id = p.doc_id, ordinal = p.ordinal, dl = p.n_terms"
+        " FROM passages p WHERE p.chunk_id = t.chunk_id",
+        "ALTER TABLE passage_terms ALTER COLUMN doc_id SET NOT NULL,"
+        " ALTER COLUMN ordinal SET NOT NULL, ALTER COLUMN dl SET NOT NULL",
+        "CREATE INDEX passage_terms_doc ON passage_terms (doc_id)",
+        "CREATE TABLE term_stats (term text PRIMARY KEY, df integer NOT NULL)",
+        "INSERT INTO term_stats SELECT term, count(*) FROM passage_terms GROUP BY term",
+        "CREATE TABLE bm25_totals (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+        " passages bigint NOT NULL, terms bigint NOT NULL)",
+        "INSERT INTO bm25_totals SELECT true, count(*), coalesce(sum(n_terms), 0) FROM passages",
+    ):
+        conn.execute(statement)
+
+
+_MIGRATIONS: tuple[Callable[[Any, int], None], ...] = (_v1, _v2, _v3, _v4)
 """Step ``i`` brings a database at version ``i`` to ``i + 1``; append, never edit."""
 
 

@@ -5,12 +5,16 @@ filters and hits are the same code as the files backend's; only the three rankin
 SQL:
 
 * dense: pgvector's inner product (``<#>``) of the passage vectors and the question's
-  (the vectors are normalised, so it is their cosine), exact;
+  (the vectors are normalised, so it is their cosine): exact, or through the HNSW index an
+  import makes above ``IndexSettings.postgres_hnsw_threshold`` passages;
 * BM25: Lucene's formula, as bm25s computes it, over the project's own terms
-  (``passage_terms``: term, passage, frequency) with the corpus's document frequencies and
-  average length; for passages in another language than the question, only the question's
+  (``passage_terms``: term, passage, frequency, with the passage's report, place and length)
+  with the corpus's document frequencies and average length as the writes keep them
+  (``term_stats``, ``bm25_totals``): a search reads the postings of its terms and nothing
+  else; for passages in another language than the question, only the question's
   names, acronyms and numbers (``index.terms.neutral_terms``);
-* best sentence: each passage's best sentence cosine (``sentences``), exact.
+* best sentence: each passage's best sentence cosine (``sentences``), exact or, above the
+  threshold, over the nearest sentences the HNSW index of the sentence vectors finds.
 
 Every ranking takes the report filter inside the query (``doc_id = ANY(...)``), never after a
 top-k. Equal scores rank in report order (reports by id, passages in text order), as in the
@@ -59,18 +63,14 @@ if TYPE_CHECKING:
 
 _BM25 = """
 WITH q AS (SELECT unnest(%(terms)s::text[]) AS term),
-stats AS (SELECT count(*)::float8 AS n, avg(n_terms)::float8 AS avgdl FROM passages),
-df AS (
-    SELECT term, count(*)::float8 AS df FROM passage_terms
-    WHERE term = ANY(%(terms)s::text[]) GROUP BY term
-)
-SELECT t.chunk_id,
-       sum(ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5)) * t.tf
-           / (%(k1)s * ((1 - %(b)s) + %(b)s * p.n_terms / stats.avgdl) + t.tf))::real AS score
-FROM q JOIN passage_terms t USING (term) JOIN df USING (term)
-     JOIN passages p ON p.chunk_id = t.chunk_id CROSS JOIN stats
+stats AS (SELECT passages::float8 AS n, terms::float8 / greatest(passages, 1) AS avgdl
+          FROM bm25_totals)
+SELECT p.chunk_id,
+       sum(ln(1 + (stats.n - s.df + 0.5) / (s.df + 0.5)) * p.tf
+           / (%(k1)s * ((1 - %(b)s) + %(b)s * p.dl / stats.avgdl) + p.tf))::real AS score
+FROM q JOIN passage_terms p USING (term) JOIN term_stats s USING (term) CROSS JOIN stats
 WHERE (%(docs)s::text[] IS NULL OR p.doc_id = ANY(%(docs)s::text[])) AND {readable}
-GROUP BY t.chunk_id, p.doc_id, p.ordinal
+GROUP BY p.chunk_id, p.doc_id, p.ordinal
 ORDER BY score DESC, p.doc_id, p.ordinal
 LIMIT %(n)s
 """

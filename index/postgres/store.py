@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.postgres.schema import WRITE_LOCK
 from index.settings import IndexSettings
 from index.store import chunk_from_fields, chunk_json
 from index.terms import tokenize
@@ -91,6 +92,8 @@ def put_report(
             )
         last = p.chunk.ordinal
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        _uncount(cur, [entry.doc_id])
         cur.execute("DELETE FROM reports WHERE doc_id = %s", (entry.doc_id,))
         cur.execute(
             "INSERT INTO reports (doc_id, content_hash, meta, access) VALUES (%s, %s, %s, %s)",
@@ -115,10 +118,25 @@ def put_report(
                 ))  # fmt: skip
                 if progress:
                     progress(written)
-        with cur.copy("COPY passage_terms (term, chunk_id, tf) FROM STDIN") as copy:
-            for chunk_id, found in terms.items():
+        with cur.copy(
+            "COPY passage_terms (term, chunk_id, tf, doc_id, ordinal, dl) FROM STDIN"
+        ) as copy:
+            for p in rows:
+                found = terms[p.chunk.id]
+                place = (entry.doc_id, p.chunk.ordinal, len(found))
                 for term, tf in Counter(found).items():
-                    copy.write_row((term, chunk_id, tf))
+                    copy.write_row((term, p.chunk.id, tf, *place))
+        # BM25's statistics, in the same transaction: a reader sees them with the rows
+        cur.execute(
+            "INSERT INTO term_stats (term, df) SELECT term, count(*) FROM passage_terms"
+            " WHERE doc_id = %s GROUP BY term ORDER BY term"
+            " ON CONFLICT (term) DO UPDATE SET df = term_stats.df + EXCLUDED.df",
+            (entry.doc_id,),
+        )
+        cur.execute(
+            "UPDATE bm25_totals SET passages = passages + %s, terms = terms + %s",
+            (len(rows), sum(len(found) for found in terms.values())),
+        )
         with cur.copy(
             "COPY sentences (chunk_id, position, text, embedding, context) FROM STDIN"
         ) as copy:
@@ -134,9 +152,27 @@ def put_report(
 def remove_reports(conn: psycopg.Connection[Any], doc_ids: Iterable[str]) -> int:
     """Remove these reports and everything of them, in one transaction; how many there were."""
     ids = list(doc_ids)
-    with conn.transaction():
-        cur = conn.execute("DELETE FROM reports WHERE doc_id = ANY(%s)", (ids,))
-    return cur.rowcount
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        _uncount(cur, ids)
+        cur.execute("DELETE FROM reports WHERE doc_id = ANY(%s)", (ids,))
+        return cur.rowcount
+
+
+def _uncount(cur: psycopg.Cursor[Any], doc_ids: list[str]) -> None:
+    """Take the passages of these reports out of BM25's statistics (before they are deleted,
+    in the same transaction)."""
+    cur.execute(
+        "UPDATE term_stats s SET df = s.df - o.n FROM (SELECT term, count(*) AS n"
+        " FROM passage_terms WHERE doc_id = ANY(%s) GROUP BY term) o WHERE s.term = o.term",
+        (doc_ids,),
+    )
+    cur.execute(
+        "UPDATE bm25_totals SET passages = passages - o.n, terms = terms - o.t FROM"
+        " (SELECT count(*) AS n, coalesce(sum(n_terms), 0) AS t FROM passages"
+        " WHERE doc_id = ANY(%s)) o",
+        (doc_ids,),
+    )
 
 
 def stored_chunks(conn: psycopg.Connection[Any]) -> list[Chunk]:
