@@ -159,7 +159,7 @@ def has_vector_indexes(conn: psycopg.Connection[Any]) -> bool:
         " AND indexname = ANY(%s)",
         (list(VECTOR_INDEXES),),
     ).fetchone()
-    return bool(row) and int(row[0]) == len(VECTOR_INDEXES)
+    return (int(row[0]) if row else 0) == len(VECTOR_INDEXES)
 
 
 def fit_vector_indexes(conn: psycopg.Connection[Any], threshold: int) -> bool:
@@ -170,7 +170,7 @@ def fit_vector_indexes(conn: psycopg.Connection[Any], threshold: int) -> bool:
     index, once made, is kept up to date by PostgreSQL as rows come and go.
     """
     row = conn.execute("SELECT count(*) FROM passages").fetchone()
-    wanted = bool(row) and int(row[0]) >= threshold
+    wanted = (int(row[0]) if row else 0) >= threshold
     with conn.transaction():
         conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for name, target in VECTOR_INDEXES.items():
