@@ -141,6 +141,7 @@ def update_index(
             old, upgraded = None, True  # written by another version: embed everything again
         new_chunks = {r.doc_id: list(r.chunks) for r in reports}
         entries = {r.doc_id: _entry(r.document, r.chunks, r.path) for r in reports}
+        _keep_indexed_at(entries, old)
         kept, removed = _carry_over(old, entries, prune_under, keep_paths)
         entries.update(kept)
         all_chunks = _ordered(entries, new_chunks, old)
@@ -208,6 +209,19 @@ def _entry(doc: Document, chunks: Sequence[Chunk], path: Path | None) -> Documen
         content_hash=doc.content_hash, page_count=doc.page_count,
         section_count=len(doc.sections), chunk_ids=[c.id for c in chunks],
     )  # fmt: skip
+
+
+def _keep_indexed_at(entries: dict[str, DocumentEntry], old: _Old | None) -> None:
+    """Stamp each entry with when its version was indexed: the old stamp when the report is as
+    it was (same text, passages and metadata; an index from before the stamps gives its last
+    update), now when it is new or changed."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    for doc_id, entry in entries.items():
+        was = old.manifest.documents.get(doc_id) if old else None
+        stamp = now
+        if old and was and was.model_copy(update={"indexed_at": ""}) == entry:
+            stamp = was.indexed_at or old.manifest.updated_at
+        entries[doc_id] = entry.model_copy(update={"indexed_at": stamp})
 
 
 def _carry_over(

@@ -186,6 +186,11 @@ class DocumentEntry(BaseModel):
         description="Groups that may read the report (ingest.access); empty: everyone.",
     )
     content_hash: str = Field(description="sha256 of the source file's bytes.")
+    indexed_at: str = Field(
+        default="",
+        description="When this version of the report (its text or metadata) was indexed "
+        "(ISO 8601, UTC); '' in an index written before it was recorded.",
+    )
     page_count: int = 0
     section_count: int = 0
     chunk_ids: list[str] = Field(description="Ids of the report's passages, in text order.")

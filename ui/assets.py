@@ -109,6 +109,8 @@ a.lg-cite:hover { text-decoration: underline !important; }
 .lg-index ul { list-style: none; padding: 0; margin: 0 0 6px 0; }
 .lg-index li { padding: 6px 0; border-bottom: 1px solid #e2e8f0; font-size: .88rem; }
 .lg-index .lg-title { font-family: Georgia, Cambria, serif; font-weight: 600; color: #0f172a; }
+.lg-index .lg-new { display: inline-block; margin-right: 4px; padding: 0 5px; border-radius: 3px;
+  background: #1e3a8a; color: #fff; font-size: .72rem; font-weight: 600; vertical-align: 1px; }
 .lg-section { text-transform: uppercase; letter-spacing: .06em; font-size: .72rem !important;
   color: #475569 !important; font-weight: 600; margin: 10px 0 2px 0 !important; }
 #lg-scope { font-size: .82rem; color: #475569; }

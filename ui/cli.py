@@ -23,6 +23,8 @@ from ui.cli_common import AsGroups, checked_question, fail, load_settings, reade
 from ui.cli_db import db_app, import_into
 from ui.cli_eval import eval_app
 from ui.cli_help import Command, Group
+from ui.cli_reports import reports_command
+from ui.cli_watch import watch_command
 from ui.cli_web import feedback_app, serve_command
 from ui.settings import Settings
 
@@ -364,5 +366,7 @@ app.command("ask", cls=Command)(ask_command)
 app.add_typer(llm_app, name="llm")
 app.add_typer(eval_app, name="eval")
 app.command("serve", cls=Command)(serve_command)
+app.command("reports", cls=Command)(reports_command)
+app.command("watch", cls=Command)(watch_command)
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(db_app, name="db")

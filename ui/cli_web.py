@@ -159,19 +159,6 @@ def feedback_export_command(
 def report_access(settings: Settings) -> dict[str, tuple[str, ...]]:
     """Each indexed report's access labels (``ingest.access``), or a message and exit status 2;
     the model is not loaded."""
-    from index.types import SearchIndexError
+    from ui.cli_reports import indexed_entries
 
-    try:
-        if settings.index.backend == "postgres":
-            from index.postgres.schema import connect
-            from index.postgres.store import stored_entries
-
-            with connect(settings.index.dsn) as conn:
-                entries = stored_entries(conn)
-        else:
-            from index.store import read_manifest
-
-            entries = read_manifest(settings.index.path).documents
-    except SearchIndexError as exc:
-        fail(str(exc), exc)
-    return {d: tuple(e.access) for d, e in entries.items()}
+    return {d: tuple(e.access) for d, e in indexed_entries(settings).items()}

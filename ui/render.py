@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 
@@ -55,6 +56,9 @@ _TEXT = {
         "no_index": "No index information.",
         "n_pages": "{n} pages",
         "n_passages": "{n} passages",
+        "indexed_on": "indexed {when}",
+        "new": "new",
+        "new_title": "Added to the index in the last {days} days",
         "index_line": "{reports} reports, {passages} passages · index updated {when}",
         "indexed_one": "{n} report indexed",
         "indexed_many": "{n} reports indexed",
@@ -72,6 +76,9 @@ _TEXT = {
         "no_index": "Geen gegevens over de index.",
         "n_pages": "{n} pagina's",
         "n_passages": "{n} passages",
+        "indexed_on": "geïndexeerd {when}",
+        "new": "nieuw",
+        "new_title": "De afgelopen {days} dagen aan de index toegevoegd",
         "index_line": "{reports} rapporten, {passages} passages · index bijgewerkt {when}",
         "indexed_one": "{n} rapport geïndexeerd",
         "indexed_many": "{n} rapporten geïndexeerd",
@@ -216,8 +223,29 @@ def _sentence_blocks(
 # --- the index overview -----------------------------------------------------------------------
 
 
+NEW_DAYS = 7
+"""A report indexed this many days ago or less is marked new in the report list."""
+
+
+def is_new(indexed_at: str, now: dt.datetime | None = None, days: int = NEW_DAYS) -> bool:
+    """Whether a report stamped ``indexed_at`` (ISO 8601) was indexed in the last ``days`` days.
+
+    Example:
+        >>> is_new("2026-12-01T09:00:00+00:00", dt.datetime(2026, 12, 4, tzinfo=dt.UTC))
+        True
+    """
+    try:
+        when = dt.datetime.fromisoformat(indexed_at)
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (now or dt.datetime.now(dt.UTC)) - when <= dt.timedelta(days=days)
+
+
 def index_html(manifest: IndexManifest | None, *, lang: str = "en") -> str:
-    """The indexed reports (publisher, date, size) and when the index last changed."""
+    """The indexed reports (publisher, date, size, when indexed; new ones marked) and when the
+    index last changed."""
     words = texts(_TEXT, lang)
     if manifest is None:
         return f'<div class="lg-index"><p>{esc(words["no_index"])}</p></div>'
@@ -227,9 +255,18 @@ def index_html(manifest: IndexManifest | None, *, lang: str = "en") -> str:
         size = ", ".join(
             x for x in (pages, words["n_passages"].format(n=len(entry.chunk_ids))) if x
         )
-        meta = " · ".join(esc(x) for x in (entry.publisher, entry.date, size) if x)
+        indexed = (
+            words["indexed_on"].format(when=_day_time(entry.indexed_at)) if entry.indexed_at else ""
+        )
+        meta = " · ".join(esc(x) for x in (entry.publisher, entry.date, size, indexed) if x)
+        new = (
+            f'<span class="lg-new" title="{esc(words["new_title"].format(days=NEW_DAYS))}">'
+            f"{esc(words['new'])}</span> "
+            if is_new(entry.indexed_at)
+            else ""
+        )
         rows.append(
-            f'<li><span class="lg-title">{esc(entry.title)}</span>'
+            f'<li>{new}<span class="lg-title">{esc(entry.title)}</span>'
             f'<span class="lg-meta">{meta}</span></li>'
         )
     line = words["index_line"].format(

@@ -1,0 +1,212 @@
+"""``legatus watch``: ingest what arrives in, changes in or disappears from report folders.
+
+At start the folders are ingested as ``legatus ingest FOLDER`` would (catching up with what
+changed while nobody watched); then each change is taken in as it happens:
+
+* a report file copied in or changed is read once it has settled (its size and modification
+  time unchanged for ``--settle`` seconds: a file still being copied is not read half-way),
+  with the reports whose sidecar (``.meta.toml``) changed;
+* a report file removed takes its report out of the index;
+* everything else stays as indexed, and only new or changed passages are embedded.
+
+Each change is written as ``legatus ingest`` writes (a new index folder swapped in, then the
+database with the postgres backend), so a running ``legatus serve`` takes it in within its
+reload interval, and a watcher stopped at any moment, ``kill -9`` included, leaves the previous
+index whole. One line per report says what happened: added, updated, removed, or skipped with
+the reason; a file that cannot be read, a full disk or an unreachable database is reported and
+the watcher goes on (the next change tries again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ui.cli_common import fail, load_settings
+from ui.settings import Settings
+
+_TEMPORARY = (".part", ".crdownload", ".tmp", ".swp", "~")
+"""Endings of files that are still being written by a browser, editor or copy tool."""
+
+
+def _say(line: str) -> None:
+    stamp = dt.datetime.now().astimezone().strftime("%H:%M:%S")
+    typer.echo(f"{stamp} {line}")
+
+
+def _relevant(path: Path) -> bool:
+    """A report or sidecar, not a hidden or temporary file."""
+    from ingest.readers import SIDECAR_SUFFIX, is_readable
+
+    name = path.name
+    if name.startswith((".", "~$")) or name.endswith(_TEMPORARY):
+        return False
+    return is_readable(path) or name.endswith(SIDECAR_SUFFIX)
+
+
+def _report_of(sidecar: Path) -> list[Path]:
+    """The report files a sidecar describes (``x.pdf.meta.toml`` → ``x.pdf``; ``x.meta.toml``
+    → the reports with stem ``x`` that have no sidecar of their own)."""
+    from ingest.readers import SIDECAR_SUFFIX, find_sidecar, is_readable
+
+    base = sidecar.name[: -len(SIDECAR_SUFFIX)]
+    try:
+        siblings = list(sidecar.parent.iterdir())
+    except OSError:
+        return []
+    return [
+        p
+        for p in siblings
+        if is_readable(p) and (p.name == base or p.stem == base)
+        and find_sidecar(p) in (sidecar, None)
+    ]  # fmt: skip
+
+
+def settled(paths: Iterable[Path], quiet_s: float, limit_s: float = 600.0) -> None:
+    """Return once none of ``paths`` has changed size or modification time for ``quiet_s``
+    seconds (a file still being copied in is waited for), or after ``limit_s``."""
+
+    def look() -> dict[Path, tuple[int, int] | None]:
+        out: dict[Path, tuple[int, int] | None] = {}
+        for p in paths:
+            try:
+                st = p.stat()
+                out[p] = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                out[p] = None
+        return out
+
+    deadline = time.monotonic() + limit_s
+    before = look()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = look()
+        if now == before:
+            return
+        before = now
+
+
+def apply(
+    settings: Settings,
+    changed: Sequence[Path],
+    gone: Sequence[Path],
+    *,
+    prune: Sequence[Path] = (),
+) -> bool:
+    """Index the reports in ``changed`` (files), remove those read from ``gone`` (files) or no
+    longer under ``prune`` (folders); say what happened per report. False if the index could not
+    be written (the previous one stays)."""
+    import ingest
+    from index.embedding import EmbeddingError, get_embedder
+    from index.indexer import update_index
+    from index.types import SearchIndexError
+
+    found = ingest.scan(changed) if changed else None
+    files = list(found.files) if found else []
+    batch = ingest.read_batch(
+        files, limits=settings.limits, skipped=found.failures if found else ()
+    )
+    for failure in batch.failures:
+        _say(f"skipped {failure.path}: {failure.reason}")
+    reports = ingest.prepare(batch, settings.chunk)
+    try:
+        stats = update_index(
+            settings.index.path, reports, settings.chunk, get_embedder(settings.embedding),
+            settings.index, prune_under=[*prune, *gone],
+            keep_paths=[f.path for f in batch.failures],
+        )  # fmt: skip
+    except (SearchIndexError, EmbeddingError, OSError) as exc:
+        _say(f"error: index not updated, the previous one stays ({exc}); trying again at the "
+             "next change")  # fmt: skip
+        return False
+    titles = {r.doc_id: r.document.meta.title for r in reports}
+    for what, ids in (
+        ("added", stats.added),
+        ("updated", stats.updated),
+        ("removed", stats.removed),
+    ):
+        for doc_id in ids:
+            title = f" ({titles[doc_id]})" if doc_id in titles else ""
+            _say(f"{what} {doc_id}{title}")
+    if stats.written and settings.index.backend == "postgres":
+        return _into_database(settings)
+    return True
+
+
+def _into_database(settings: Settings) -> bool:
+    from index.postgres.schema import DatabaseError, connect
+    from index.postgres.store import import_files_index
+    from index.types import SearchIndexError
+
+    try:
+        with connect(settings.index.dsn) as conn:
+            written, removed, _ = import_files_index(conn, settings.index.path, settings.index)
+    except (DatabaseError, SearchIndexError, OSError) as exc:
+        _say(f"error: the database is not updated ({exc}); trying again at the next change")
+        return False
+    _say(f"database updated: {written} reports written, {removed} removed")
+    return True
+
+
+def watch_command(
+    folders: Annotated[
+        list[Path] | None, typer.Argument(help="Folders to watch (default: the reports folder).")
+    ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0.2,
+            max=600,
+            help="Seconds a new or changed file must stay unchanged before it is read.",
+        ),
+    ] = 2.0,
+) -> None:
+    """Watch report folders and keep the index up to date with them, until stopped (Ctrl+C).
+
+    Settings as for `legatus ingest` (LEGATUS_INDEX__PATH, and LEGATUS_INDEX__BACKEND /
+    LEGATUS_INDEX__DSN for PostgreSQL). A running `legatus serve` shows what arrives within
+    LEGATUS_UI__INDEX_RELOAD_S seconds.
+    """
+    import watchfiles
+
+    settings = load_settings()
+    roots = [f.expanduser().absolute() for f in (folders or [settings.reports])]
+    missing = [str(f) for f in roots if not f.is_dir()]
+    if missing:
+        fail(f"not a folder: {', '.join(missing)}; create it, or name an existing one")
+    if settings.index.backend == "postgres" and not settings.index.dsn:
+        fail("the postgres backend needs LEGATUS_INDEX__DSN (`legatus db status` prints it)")
+    _say(f"watching {', '.join(map(str, roots))}; catching up first")
+    import ingest
+    from ingest.readers import SIDECAR_SUFFIX
+
+    apply(settings, list(ingest.scan(roots).files), [], prune=roots)
+    _say("up to date; waiting for changes (Ctrl+C to stop)")
+    try:
+        for changes in watchfiles.watch(
+            *roots, watch_filter=lambda _c, p: _relevant(Path(p)), debounce=800,
+            raise_interrupt=False, rust_timeout=0,
+        ):  # fmt: skip
+            touched = {Path(p) for _, p in changes}
+            settled([p for p in touched if p.exists()], settle)
+
+            changed: set[Path] = set()
+            gone: list[Path] = []
+            for p in sorted(touched):
+                if p.name.endswith(SIDECAR_SUFFIX):
+                    changed.update(_report_of(p))
+                elif p.is_file():
+                    changed.add(p)
+                elif not p.exists():
+                    gone.append(p)
+            if changed or gone:
+                apply(settings, sorted(changed), gone)
+    except KeyboardInterrupt:
+        pass
+    _say("stopped")
