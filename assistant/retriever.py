@@ -77,6 +77,7 @@ def passage_from_chunk(
         section_path=chunk.section,
         language=meta.language,
         source_file=meta.source_file,
+        url=meta.url,
         page_starts=tuple((at - chunk.start, page, label) for at, page, label in chunk.page_starts),
     )
 

@@ -49,6 +49,7 @@ class Passage:
     section_path: tuple[str, ...] = ()  # the headings above it, outermost first
     language: str = ""  # the report's language ("nl", "en"), "" when unknown
     source_file: str = ""  # the report's file name ("x.pdf"), "" when unknown
+    url: str = ""  # the report's own page (its metadata's url: the publisher's), "" if none
     # later pages beginning inside ``text``: (offset in text, physical page, printed label)
     page_starts: tuple[tuple[int, int, str | None], ...] = ()
 
@@ -76,6 +77,7 @@ class Passage:
             "page_end": self.page_end,
             "page_label": self.page_label,
             "section_page": self.section_page,
+            "url": self.url,
             "parts": list(self.part_ids),
             "rank": self.rank,
             "score": round(self.score, 6),

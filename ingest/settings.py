@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, model_validator
 
 
@@ -106,3 +108,22 @@ class ReadLimits(BaseModel):
         """The environment variable that sets the file size limit for this suffix."""
         name = {".pdf": "max_pdf_mib", ".docx": "max_docx_mib"}.get(suffix.lower(), "max_text_mib")
         return f"LEGATUS_LIMITS__{name.upper()}"
+
+
+class FeedSettings(BaseModel):
+    """Think-tank feeds (`legatus feeds`, `legatus watch`): where reports are downloaded to and
+    the limits of a download.
+
+    Environment: ``LEGATUS_FEEDS__<FIELD>``, e.g. ``LEGATUS_FEEDS__TIMEOUT_S=60``.
+    """
+
+    folder: Path | None = Field(
+        None,
+        description="Folder the downloaded reports (and their sidecars) go to, and the feed "
+        "list (feeds.json) beside it; default: downloads/ beside the index folder.",
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds a fetch may take.")
+    max_mib: int = Field(100, ge=1, le=2048, description="Largest report downloaded (MiB).")
+    every_min: float = Field(
+        60.0, ge=1, le=7 * 24 * 60, description="How often `legatus watch` pulls the feeds."
+    )

@@ -36,6 +36,7 @@ _TEXT = {
         "consulted": "Other passages consulted",
         "not_cited": "{label} ({count}), not cited",
         "open": "Open the report at this place",
+        "origin": "publisher's page",
         "open_title": "Opens {title} in a new tab",
         "footnote": "footnote",
         "page": "p. {page}",
@@ -53,6 +54,7 @@ _TEXT = {
         "consulted": "Andere geraadpleegde passages",
         "not_cited": "{label} ({count}), niet geciteerd",
         "open": "Open het rapport op deze plek",
+        "origin": "pagina van de uitgever",
         "open_title": "Opent {title} in een nieuw tabblad",
         "footnote": "voetnoot",
         "page": "p. {page}",
@@ -148,10 +150,16 @@ def report_link(p: Passage, spans: Sequence[Span] = (), *, lang: str = "en") -> 
         ids = [quote(i, safe="") for i in p.part_ids]
         href = f"reports/{doc}/read?mark={','.join(ids)}#{ids[0]}"
     title = esc(words["open_title"].format(title=p.title))
-    return (
+    link = (
         f'<a class="lg-open" href="{esc(href)}" target="_blank" rel="noopener" '
         f'title="{title}">{esc(words["open"])}</a>'
     )
+    if p.url.startswith(("https://", "http://")):  # the publisher's own page of the report
+        link += (
+            f' <a class="lg-open lg-origin" href="{esc(p.url)}" target="_blank" '
+            f'rel="noopener noreferrer">{esc(words["origin"])}</a>'
+        )
+    return link
 
 
 def _meta_line(p: Passage, spans: Sequence[Span], lang: str) -> str:

@@ -22,6 +22,7 @@ from ui.cli_assistant import ask_command
 from ui.cli_common import AsGroups, checked_question, fail, load_settings, reader_groups
 from ui.cli_db import db_app, import_into
 from ui.cli_eval import eval_app
+from ui.cli_feeds import feeds_app
 from ui.cli_help import Command, Group
 from ui.cli_reports import reports_command
 from ui.cli_watch import watch_command
@@ -368,5 +369,6 @@ app.add_typer(eval_app, name="eval")
 app.command("serve", cls=Command)(serve_command)
 app.command("reports", cls=Command)(reports_command)
 app.command("watch", cls=Command)(watch_command)
+app.add_typer(feeds_app, name="feeds")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(db_app, name="db")

@@ -28,7 +28,8 @@ from typing import Annotated
 import typer
 
 from ui.cli_common import fail, load_settings
-from ui.settings import Settings
+from ui.cli_feeds import pull_all
+from ui.settings import Settings, downloads_folder
 
 _TEMPORARY = (".part", ".crdownload", ".tmp", ".swp", "~")
 """Endings of files that are still being written by a browser, editor or copy tool."""
@@ -153,6 +154,17 @@ def _into_database(settings: Settings) -> bool:
     return True
 
 
+def _has_feeds(settings: Settings) -> bool:
+    from ingest.feeds import FeedError, load_state
+    from ui.cli_feeds import state_path
+
+    try:
+        return bool(load_state(state_path(settings)).sources)
+    except FeedError as exc:
+        _say(f"error: {exc}; feeds are not pulled")
+        return False
+
+
 def watch_command(
     folders: Annotated[
         list[Path] | None, typer.Argument(help="Folders to watch (default: the reports folder).")
@@ -169,6 +181,9 @@ def watch_command(
 ) -> None:
     """Watch report folders and keep the index up to date with them, until stopped (Ctrl+C).
 
+    With feeds (`legatus feeds add`), they are pulled at start and every
+    LEGATUS_FEEDS__EVERY_MIN minutes, and their downloads folder is watched too.
+
     Settings as for `legatus ingest` (LEGATUS_INDEX__PATH, and LEGATUS_INDEX__BACKEND /
     LEGATUS_INDEX__DSN for PostgreSQL). A running `legatus serve` shows what arrives within
     LEGATUS_UI__INDEX_RELOAD_S seconds.
@@ -182,6 +197,13 @@ def watch_command(
         fail(f"not a folder: {', '.join(missing)}; create it, or name an existing one")
     if settings.index.backend == "postgres" and not settings.index.dsn:
         fail("the postgres backend needs LEGATUS_INDEX__DSN (`legatus db status` prints it)")
+    feeds = _has_feeds(settings)
+    if feeds:  # their downloads are watched too: a pulled report comes in as any other
+        downloads = downloads_folder(settings).expanduser().absolute()
+        downloads.mkdir(parents=True, exist_ok=True)
+        roots = [*roots, downloads] if downloads not in roots else roots
+        pull_all(settings, _say)
+    next_pull = time.monotonic() + settings.feeds.every_min * 60
     _say(f"watching {', '.join(map(str, roots))}; catching up first")
     import ingest
     from ingest.readers import SIDECAR_SUFFIX
@@ -191,8 +213,11 @@ def watch_command(
     try:
         for changes in watchfiles.watch(
             *roots, watch_filter=lambda _c, p: _relevant(Path(p)), debounce=800,
-            raise_interrupt=False, rust_timeout=0,
+            raise_interrupt=False, rust_timeout=30_000, yield_on_timeout=True,
         ):  # fmt: skip
+            if feeds and time.monotonic() >= next_pull:
+                pull_all(settings, _say)  # what it downloads shows up as changes
+                next_pull = time.monotonic() + settings.feeds.every_min * 60
             touched = {Path(p) for _, p in changes}
             settled([p for p in touched if p.exists()], settle)
 

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.settings import AssistantSettings
 from index.settings import EmbeddingSettings, IndexSettings
 from ingest.access import labels
-from ingest.settings import ChunkSettings, ReadLimits
+from ingest.settings import ChunkSettings, FeedSettings, ReadLimits
 
 
 class UISettings(BaseModel):
@@ -111,6 +111,7 @@ class Settings(BaseSettings):
         default_factory=ReadLimits, description="Report file size limits, checked before reading."
     )
     chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    feeds: FeedSettings = Field(default_factory=FeedSettings, description="Report feeds.")
     embedding: EmbeddingSettings = Field(
         default_factory=EmbeddingSettings, description="Embedding model."
     )
@@ -125,3 +126,9 @@ def _default_reports() -> Path:
     """The bundled reports of a source checkout, else ``./data/reports``."""
     bundled = Path(__file__).resolve().parents[1] / "data" / "reports"
     return bundled if bundled.is_dir() else Path("data/reports")
+
+
+def downloads_folder(settings: Settings) -> Path:
+    """Where feeds put the reports they download: as configured, else downloads/ beside the
+    index folder."""
+    return settings.feeds.folder or settings.index.path.parent / "downloads"
