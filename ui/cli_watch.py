@@ -6,7 +6,7 @@ changed while nobody watched); then each change is taken in as it happens:
 * a report file copied in or changed is read once it has settled (its size and modification
   time unchanged for ``--settle`` seconds: a file still being copied is not read half-way),
   with the reports whose sidecar (``.meta.toml``) changed;
-* a report file removed takes its report out of the index;
+* a report file removed takes its report out of the index (a removed folder, its reports);
 * everything else stays as indexed, and only new or changed passages are embedded.
 
 Each change is written as ``legatus ingest`` writes (a new index folder swapped in, then the
@@ -23,13 +23,16 @@ import datetime as dt
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ui.cli_common import fail, load_settings
 from ui.cli_feeds import pull_all
 from ui.settings import Settings, downloads_folder
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Discovery
 
 _TEMPORARY = (".part", ".crdownload", ".tmp", ".swp", "~")
 """Endings of files that are still being written by a browser, editor or copy tool."""
@@ -68,6 +71,14 @@ def _report_of(sidecar: Path) -> list[Path]:
     ]  # fmt: skip
 
 
+def _wanted(change: object, path: str) -> bool:
+    """watchfiles' filter: reports and sidecars, and anything deleted (a removed sub-folder
+    takes the reports read from under it)."""
+    import watchfiles
+
+    return change == watchfiles.Change.deleted or _relevant(Path(path))
+
+
 def settled(paths: Iterable[Path], quiet_s: float, limit_s: float = 600.0) -> None:
     """Return once none of ``paths`` has changed size or modification time for ``quiet_s``
     seconds (a file still being copied in is waited for), or after ``limit_s``."""
@@ -94,24 +105,21 @@ def settled(paths: Iterable[Path], quiet_s: float, limit_s: float = 600.0) -> No
 
 def apply(
     settings: Settings,
-    changed: Sequence[Path],
-    gone: Sequence[Path],
+    found: Discovery,
+    gone: Sequence[Path] = (),
     *,
     prune: Sequence[Path] = (),
 ) -> bool:
-    """Index the reports in ``changed`` (files), remove those read from ``gone`` (files) or no
-    longer under ``prune`` (folders); say what happened per report. False if the index could not
-    be written (the previous one stays)."""
+    """Index the reports ``found`` (``ingest.scan``'s files; what it could not list is kept as
+    indexed), remove those read from ``gone`` (files) or no longer under ``prune`` (folders);
+    say what happened per report. False if the index could not be written (the previous one
+    stays)."""
     import ingest
     from index.embedding import EmbeddingError, get_embedder
     from index.indexer import update_index
     from index.types import SearchIndexError
 
-    found = ingest.scan(changed) if changed else None
-    files = list(found.files) if found else []
-    batch = ingest.read_batch(
-        files, limits=settings.limits, skipped=found.failures if found else ()
-    )
+    batch = ingest.read_batch(list(found.files), limits=settings.limits, skipped=found.failures)
     for failure in batch.failures:
         _say(f"skipped {failure.path}: {failure.reason}")
     reports = ingest.prepare(batch, settings.chunk)
@@ -208,11 +216,11 @@ def watch_command(
     import ingest
     from ingest.readers import SIDECAR_SUFFIX
 
-    apply(settings, list(ingest.scan(roots).files), [], prune=roots)
+    apply(settings, ingest.scan(roots), prune=roots)
     _say("up to date; waiting for changes (Ctrl+C to stop)")
     try:
         for changes in watchfiles.watch(
-            *roots, watch_filter=lambda _c, p: _relevant(Path(p)), debounce=800,
+            *roots, watch_filter=_wanted, debounce=800,
             raise_interrupt=False, rust_timeout=30_000, yield_on_timeout=True,
         ):  # fmt: skip
             if feeds and time.monotonic() >= next_pull:
@@ -231,7 +239,7 @@ def watch_command(
                 elif not p.exists():
                     gone.append(p)
             if changed or gone:
-                apply(settings, sorted(changed), gone)
+                apply(settings, ingest.scan(sorted(changed)), gone)
     except KeyboardInterrupt:
         pass
     _say("stopped")
