@@ -24,6 +24,7 @@ Parts:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
@@ -112,6 +113,23 @@ def bench_bundled(dsn: str, index_path: Path) -> list[str]:
     return lines
 
 
+class TextSeeded:
+    """Stands in for the embedder at scale: a random normalised vector per text, the same one
+    each time the text is asked (so the exact and the HNSW runs search for the same thing)."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        rows = [
+            np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:15], 16)).normal(
+                size=self.dimension
+            )
+            for t in texts
+        ]
+        return normalised(np.array(rows))
+
+
 def bench_scale(dsn: str, n: int, dimension: int = 384) -> list[str]:
     chunks, vectors, queries = synthetic(n, dimension)
     settings = IndexSettings()
@@ -134,7 +152,7 @@ def bench_scale(dsn: str, n: int, dimension: int = 384) -> list[str]:
         conn.execute("ANALYZE")
     write_s = time.perf_counter() - started
     size = _size_mb(target)
-    embedder = RandomQueries(dimension)
+    embedder = TextSeeded(dimension)  # the same text, the same vector: runs compare
     pg = PostgresIndex.connect(target, EmbeddingSettings(), settings, embedder=embedder)  # type: ignore[arg-type]
     qvecs = normalised(
         vectors[np.random.default_rng(5).integers(0, n, len(queries))]
