@@ -49,14 +49,14 @@ def report_pdf(path: Path, pages: int) -> None:
     for n in range(1, pages + 1):
         pdf.add_page()
         pdf.set_font("D", "B", 14)
-        pdf.multi_cell(0, 8, f"{n}. Hoofdstuk over onderwerp {n}")
+        pdf.multi_cell(0, 8, f"{n}. Hoofdstuk over onderwerp {n}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("D", "", 11)
         for _ in range(6):
             words = [rng.choice(WORDS) for _ in range(55)]
             text = " ".join(words).capitalize() + "."
             if n == fact_page and _ == 2:
                 text += " " + FACT
-            pdf.multi_cell(0, 6, text)
+            pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
     pdf.output(str(path))
 
