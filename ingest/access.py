@@ -16,8 +16,8 @@ Example:
     True
     >>> may_read(("internal",), frozenset()), may_read((), frozenset())
     (False, True)
-    >>> parse_groups("Internal, bz-dgpz")
-    frozenset({'bz-dgpz', 'internal'})
+    >>> sorted(parse_groups("Internal, bz-dgpz"))
+    ['bz-dgpz', 'internal']
 """
 
 from __future__ import annotations
