@@ -42,6 +42,7 @@ def full_passage(n: int, **kw: object) -> Passage:
         "page": 12, "page_end": 13, "page_label": "xii", "section_page": "11",
         "parts": (f"c{n}", f"c{n}b"), "section_path": ("2. Methoden", "2.1 Data"),
         "language": "nl", "source_file": "hcss-monitor-2022.pdf",
+        "url": "https://hcss.nl/report/strategische-monitor-2022/",
         "page_starts": ((40, 13, "xiii"),),
     }  # fmt: skip
     fields.update(kw)

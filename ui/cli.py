@@ -248,12 +248,13 @@ def _import_into_postgres(settings: Settings) -> None:
 
 SEARCH_JSON_FIELDS = (
     "chunk_id", "report", "title", "publisher", "date", "section", "page", "page_end",
-    "page_label", "section_page", "parts", "rank", "score", "text", "dense_score",
+    "page_label", "section_page", "url", "parts", "rank", "score", "text", "dense_score",
     "lexical_score", "page_ref", "section_path", "language", "start", "end",
 )  # fmt: skip
 """``page_ref`` is the page to cite: the printed label, else the physical page, else the page where
 the section starts (from the table of contents); null when none is known. ``parts``: the stored
-passages a result spans (neighbours merged into one result), or just its own id. The fields are
+passages a result spans (neighbours merged into one result), or just its own id. ``url``: the
+report's own page, from its metadata ("" if none). The fields are
 those of ``assistant.retriever.hit_json``: a passage as ``ask --json`` lists it, and more."""
 
 
