@@ -162,6 +162,15 @@ class Answer:
     strength: float = 0.0  # cosine of the question and the best evidence sentence
     listed: bool = False  # a list question whose items were found in the passages
 
+    @property
+    def drawn_on(self) -> frozenset[str]:
+        """Every report the answer drew on: retrieved, cited, or named by a filter refusal."""
+        return (
+            frozenset(p.doc_id for p in self.retrieved)
+            | {c.passage.doc_id for c in self.citations}
+            | set(self.hidden_reports)
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,

@@ -107,21 +107,31 @@ def db_import_command(
     import_into(settings, target, tail=f" (from {settings.index.path})")
 
 
+def imported(settings: Settings, dsn: str) -> tuple[int, int, int]:
+    """Bring the database at ``dsn`` to the index folder of ``settings``: (written, removed,
+    unchanged) reports.
+
+    Raises:
+        SearchIndexError: the database cannot be reached (``DatabaseError``) or the folder or
+            database is not a usable index.
+    """
+    from index.postgres.schema import connect
+    from index.postgres.store import import_files_index
+
+    with connect(dsn) as conn:
+        return import_files_index(conn, settings.index.path, settings.index)
+
+
 def import_into(
     settings: Settings, dsn: str, *, lead: str = "", tail: str = "", failed: str = ""
 ) -> None:
     """Bring the database at ``dsn`` to the index folder of ``settings`` and say what changed
     (``lead`` and ``tail`` around the counts), or a message (after ``failed``) and exit status
     2. What `legatus db import` and `legatus ingest` on the postgres backend do."""
-    from index.postgres.schema import DatabaseError, connect
-    from index.postgres.store import import_files_index
     from index.types import SearchIndexError
 
     try:
-        with connect(dsn) as conn:
-            written, removed, unchanged = import_files_index(
-                conn, settings.index.path, settings.index
-            )
-    except (DatabaseError, SearchIndexError) as exc:
+        written, removed, unchanged = imported(settings, dsn)
+    except SearchIndexError as exc:
         fail(f"{failed}{exc}", exc)
     typer.echo(f"{lead}{written} reports written, {removed} removed, {unchanged} unchanged{tail}")

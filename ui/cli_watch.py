@@ -148,14 +148,12 @@ def apply(
 
 
 def _into_database(settings: Settings) -> bool:
-    from index.postgres.schema import DatabaseError, connect
-    from index.postgres.store import import_files_index
     from index.types import SearchIndexError
+    from ui.cli_db import imported
 
     try:
-        with connect(settings.index.dsn) as conn:
-            written, removed, _ = import_files_index(conn, settings.index.path, settings.index)
-    except (DatabaseError, SearchIndexError, OSError) as exc:
+        written, removed, _ = imported(settings, settings.index.dsn)
+    except (SearchIndexError, OSError) as exc:
         _say(f"error: the database is not updated ({exc}); trying again at the next change")
         return False
     _say(f"database updated: {written} reports written, {removed} removed")

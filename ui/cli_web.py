@@ -144,21 +144,15 @@ def feedback_export_command(
         fail(f"no feedback database at {path}; nothing has been rated yet")
     readable = None
     if groups is not None:
-        access = report_access(settings)
+        from ui.cli_reports import indexed_entries
+
+        entries = indexed_entries(settings)
 
         def readable(doc_id: str) -> bool:
-            return doc_id in access and may_read(access[doc_id], groups)
+            return doc_id in entries and may_read(entries[doc_id].access, groups)
 
     try:
         count = export_jsonl(FeedbackStore(path), file, rating, readable)
     except (FeedbackError, OSError) as exc:
         fail(str(exc), exc)
     typer.echo(f"wrote {count} question{'s' * (count != 1)} to {file}")
-
-
-def report_access(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Each indexed report's access labels (``ingest.access``), or a message and exit status 2;
-    the model is not loaded."""
-    from ui.cli_reports import indexed_entries
-
-    return {d: tuple(e.access) for d, e in indexed_entries(settings).items()}

@@ -134,10 +134,7 @@ class FeedbackStore:
             "answer": answer.answer, "refused": int(answer.refused), "answerer": answer.answerer,
             "citations": json.dumps(data["citations"], ensure_ascii=False),
             "filters": json.dumps(_filters_json(filters), ensure_ascii=False),
-            "reports": json.dumps(sorted(
-                {p.doc_id for p in answer.retrieved}
-                | {c.passage.doc_id for c in answer.citations} | set(answer.hidden_reports)
-            )),
+            "reports": json.dumps(sorted(answer.drawn_on)),
         }  # fmt: skip
         try:
             with self._connect() as db:

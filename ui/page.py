@@ -414,11 +414,9 @@ def titles_of(loaded: Loaded) -> dict[str, str]:
 def _readable_turn(stored: StoredTurn, hidden: frozenset[str], lang: str) -> Turn:
     """A saved turn as the page shows it: without its answer if that cites a ``hidden`` report."""
     answer = stored.answer
-    if answer is not None and hidden:
-        cited = {p.doc_id for p in answer.retrieved} | {c.passage.doc_id for c in answer.citations}
-        if hidden & (cited | set(answer.hidden_reports)):
-            words = t(lang)
-            return Turn(stored.question, None, words["hidden_answer"], stored.filters, stored.id)
+    if answer is not None and hidden & answer.drawn_on:
+        words = t(lang)
+        return Turn(stored.question, None, words["hidden_answer"], stored.filters, stored.id)
     return Turn(stored.question, answer, stored.error, stored.filters, stored.id)
 
 

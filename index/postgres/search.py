@@ -135,7 +135,7 @@ _BM25, _DENSE, _SENTENCE, _DENSE_ANN, _SENTENCE_ANN = (
 
 def _best_first(ranking: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Rows by score, ties in report order (an HNSW scan with relaxed order returns them
-    nearly sorted)."""
+    nearly sorted; two keyword rankings are merged)."""
     return sorted(ranking, key=lambda rs: (-rs[1], rs[0]))
 
 
@@ -295,7 +295,7 @@ class PostgresIndex(PassageSearch):
             return self._bm25(tokenize(query), self._docs(mask), n, groups)
         same = self._bm25(tokenize(query), self._docs(mask, ~other), n, groups)
         rest = self._bm25(tokenize(neutral_terms(query)), self._docs(mask, other), n, groups)
-        return sorted(same + rest, key=lambda rs: (-rs[1], rs[0]))[:n]
+        return _best_first(same + rest)[:n]
 
     def _bm25(
         self, terms: list[str], docs: list[str] | None, n: int, groups: Groups
