@@ -34,7 +34,7 @@ from assistant.sentences import (
 from assistant.settings import SelectionSettings
 from assistant.tables import Table
 from assistant.types import Draft, DraftSentence, Passage
-from index.embedding import Embedder
+from index.embedding import FEW_PASSAGES, Embedder
 from index.terms import tokenize
 from ingest.units import footnote_marks, footnote_starts, rest_of_paragraph
 
@@ -138,9 +138,13 @@ class ExtractiveAnswerer:
                 if text in known:
                     self._cache[text] = known[text]
             missing = [t for t in missing if t not in self._cache]
-        if missing:
-            for text, vector in zip(missing, self.embedder.encode_passages(missing), strict=True):
+        # A few at a time: a process that only answers keeps to the light numpy encoder even for
+        # passages the index holds no sentence vectors of yet (written with defer_sentences).
+        for start in range(0, len(missing), FEW_PASSAGES):
+            part = missing[start : start + FEW_PASSAGES]
+            for text, vector in zip(part, self.embedder.encode_passages(part), strict=True):
                 self._cache[text] = np.stack([vector, vector])
+        if missing:
             while len(self._cache) > 20_000:
                 self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts])

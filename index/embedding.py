@@ -99,13 +99,15 @@ class Embedder:
             return fast.config.max_seq_length
         return self._loaded().max_seq_length
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, indexing: bool = False) -> None:
         """Load the model now rather than on the first encode (converting it on first run).
 
         Loads what encodes questions: the numpy forward pass where it applies, else the
-        sentence-transformers model.
+        sentence-transformers model; with ``indexing``, the sentence-transformers model in any
+        case (what embeds a report's passages: a watcher loads it before the first report
+        arrives, rather than spend seconds of that report's wait on importing torch).
         """
-        if self._query_encoder() is None:
+        if indexing or self._query_encoder() is None:
             self._loaded()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

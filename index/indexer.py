@@ -80,6 +80,7 @@ class IndexStats:
     dense_kind: str = ""
     embedded_sentences: int = 0  # sentence texts embedded: units and their two-unit windows
     upgraded: bool = False  # the old folder was written by another Legatus version: rebuilt
+    sentences_pending: int = 0  # passages written without their sentence vectors (deferred)
 
 
 @dataclass
@@ -105,6 +106,7 @@ def update_index(
     prune_under: Sequence[Path] = (),
     keep_paths: Collection[Path] = (),
     rebuild: bool = False,
+    defer_sentences: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> IndexStats:
     """Bring the index at ``path`` up to date with ``reports``, writing it atomically.
@@ -121,6 +123,11 @@ def update_index(
         keep_paths: files that failed to read and folders that could not be listed; reports
             recorded with these paths, or under these folders, are kept.
         rebuild: ignore the existing index and embed everything again.
+        defer_sentences: write new passages without their sentence vectors, so that the update
+            is searchable after embedding the passages alone (about half the time); the next
+            update, e.g. ``update_index(path, [], ...)``, embeds what is missing. Meanwhile
+            those passages are ranked by their passage vectors and BM25, and the answerer
+            embeds their sentences when it quotes them (``assistant.extractive``).
         progress: called as ``progress(done, total)`` with the texts (passages, then their
             sentences) embedded so far and the number to embed, before the first batch and after
             each.
@@ -146,18 +153,23 @@ def update_index(
         entries.update(kept)
         all_chunks = _ordered(entries, new_chunks, old)
         reuse, embed = _split_reusable(all_chunks, old)
+        pending = _without_sentences(reuse, old)
         statuses = _statuses(documents, old, entries, new_chunks)
         removed_chunks = _removed_chunks(old, {c.id for c in all_chunks})
         kind = "hnsw" if len(all_chunks) >= settings.hnsw_threshold else "flat"
         if old is not None and not (
-            embed or removed_chunks or _changed(old, entries, chunk_settings, kind, settings)
+            embed
+            or (pending and not defer_sentences)
+            or removed_chunks
+            or _changed(old, entries, chunk_settings, kind, settings)
         ):
             return IndexStats(
                 documents=len(entries), chunks=len(all_chunks), unchanged=statuses["unchanged"],
                 kept=tuple(kept), reused_chunks=len(reuse), seconds=time.perf_counter() - started,
-                dense_kind=old.manifest.dense.kind,
+                dense_kind=old.manifest.dense.kind, sentences_pending=len(pending),
             )  # fmt: skip
-        units = chunk_units(embed)
+        with_units = [] if defer_sentences else [*embed, *pending.values()]
+        units = chunk_units(with_units)
         # unit texts and the two-unit windows of the context vectors, each embedded once
         windows = (t for group in units for t in context_texts(group) if t is not None)
         unique_units = list(dict.fromkeys([*(u for group in units for u in group), *windows]))
@@ -165,9 +177,14 @@ def update_index(
         unit_vectors = dict(zip(unique_units, vectors[len(embed) :], strict=True))
         vectors = vectors[: len(embed)]
         dense = _dense(old, reuse, embed, vectors, removed_chunks, settings, embedder)
-        sentences = _sentences(old, all_chunks, reuse, embed, units, unit_vectors, embedder)
+        fresh = {c.id: group for c, group in zip(with_units, units, strict=True)}
+        sentences = _sentences(old, all_chunks, reuse, fresh, unit_vectors, embedder)
+        waiting = (c for c in [*embed, *pending.values()] if c.id not in fresh)
+        deferred = sum(1 for c in waiting if chunk_units([c])[0])
         lexical = LexicalIndex(lexical_texts(all_chunks, settings.lexical_section_context))
-        manifest = _manifest(old, entries, chunk_settings, dense, sentences, embedder, settings)
+        manifest = _manifest(
+            old, entries, chunk_settings, dense, sentences, embedder, settings, deferred
+        )
         write_index(path, manifest, all_chunks, dense, lexical, sentences)
     return IndexStats(
         documents=len(entries),
@@ -185,6 +202,7 @@ def update_index(
         dense_kind=dense.info.kind,
         embedded_sentences=len(unique_units),
         upgraded=upgraded,
+        sentences_pending=deferred,
     )
 
 
@@ -281,6 +299,19 @@ def _split_reusable(
         else:
             reuse.append((piece, donor))
     return reuse, embed
+
+
+def _without_sentences(reuse: Sequence[tuple[Chunk, str]], old: _Old | None) -> dict[str, Chunk]:
+    """Reused passages whose donor was written without its sentence vectors (``defer_sentences``)
+    though it has sentences: id → passage. A passage with no rows is looked at further only then,
+    and few are (a passage without quotable units, one deferred)."""
+    if old is None:
+        return {}
+    out: dict[str, Chunk] = {}
+    for piece, donor in reuse:
+        if not len(old.sentences.rows_of(vector_id(donor))) and chunk_units([piece])[0]:
+            out[piece.id] = piece
+    return out
 
 
 def _statuses(
@@ -382,15 +413,14 @@ def _sentences(
     old: _Old | None,
     chunks: Sequence[Chunk],
     reuse: Sequence[tuple[Chunk, str]],
-    embed: Sequence[Chunk],
-    units: Sequence[Sequence[str]],
+    fresh: Mapping[str, Sequence[str]],
     unit_vectors: Mapping[str, np.ndarray],
     embedder: Embedder,
 ) -> SentenceIndex:
-    """The sentence and context vectors of all passages, in store order: a reused passage takes
-    its donor's rows (same text, same sentences), a new one the vectors just made."""
+    """The sentence and context vectors of all passages, in store order: a passage whose units
+    were just embedded (``fresh``: id → units) takes those, a reused one its donor's rows (same
+    text, same sentences), a new one whose sentences are deferred none."""
     donors = {c.id: donor for c, donor in reuse}
-    fresh = {c.id: group for c, group in zip(embed, units, strict=True)}
     blocks: list[np.ndarray] = []
     context: list[np.ndarray] = []
     owners: list[np.ndarray] = []
@@ -405,10 +435,12 @@ def _sentences(
                 around = np.stack(
                     [unit_vectors[w or u] for u, w in zip(group, windows, strict=True)]
                 )
-        else:
+        elif piece.id in donors:
             assert old is not None  # only passages of an existing index are reused
             owner = vector_id(donors[piece.id])
             rows, around = old.sentences.rows_of(owner), old.sentences.context_rows_of(owner)
+        else:
+            rows = around = empty  # deferred: the next update embeds them
         blocks.append(rows)
         context.append(around)
         owners.append(np.full(len(rows), vector_id(piece.id), dtype=np.int64))
@@ -425,6 +457,7 @@ def _manifest(
     sentences: SentenceIndex,
     embedder: Embedder,
     settings: IndexSettings,
+    pending: int,
 ) -> IndexManifest:
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     documents = {d: entries[d] for d in sorted(entries)}
@@ -441,6 +474,7 @@ def _manifest(
             chunks=len(dense),
             pages=sum(e.page_count for e in documents.values()),
             sentences=len(sentences),
+            sentences_pending=pending,
         ),
         documents=documents,
         package_versions=_versions(),

@@ -34,6 +34,7 @@ from index.types import (
 from ingest.access import Groups, may_read
 from ingest.language import guess_language
 from ingest.types import Chunk, DocumentMeta
+from ingest.units import passage_units
 
 
 class PassageSearch:
@@ -272,6 +273,21 @@ class SearchIndex(PassageSearch):
             dtype=np.int64,
             count=len(self._sentences.run_owners),
         )
+        # Passages written without their sentence vectors (a report `legatus watch` has just
+        # added, its sentences still being embedded) take part in the sentence ranking by their
+        # passage vector, so that a new report is not outranked merely for lacking them.
+        self._stand_in_rows = np.zeros(0, dtype=np.int64)
+        self._stand_ins = np.zeros((0, dense.dimension), dtype=np.float32)
+        if manifest.counts.sentences_pending:
+            have = set(self._sentence_rows.tolist())
+            waiting = [
+                row
+                for row, piece in enumerate(self.chunks)
+                if row not in have and passage_units(piece.text)
+            ]
+            self._stand_in_rows = np.asarray(waiting, dtype=np.int64)
+            if waiting:
+                self._stand_ins = dense.vectors(self._vector_ids[self._stand_in_rows])
 
     @classmethod
     def load(
@@ -339,6 +355,9 @@ class SearchIndex(PassageSearch):
         """Passages by the cosine of their best-matching sentence, best first."""
         scores = self._sentences.best_per_run(vector)
         rows = self._sentence_rows
+        if len(self._stand_in_rows):
+            scores = np.concatenate([scores, self._stand_ins @ vector.astype(np.float32)])
+            rows = np.concatenate([rows, self._stand_in_rows])
         if mask is not None:
             keep = mask[rows]
             rows, scores = rows[keep], scores[keep]

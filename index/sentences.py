@@ -60,7 +60,7 @@ class SentenceIndex:
         new_owner[1:] = self.owners[1:] != self.owners[:-1]
         self.starts = np.flatnonzero(new_owner)
         self.run_owners = self.owners[self.starts]
-        ends = np.append(self.starts[1:], len(self.owners))
+        ends = np.append(self.starts[1:], len(self.owners))[: len(self.starts)]
         self._span = {
             int(o): (int(a), int(b))
             for o, a, b in zip(self.run_owners, self.starts, ends, strict=True)

@@ -216,6 +216,11 @@ class IndexCounts(BaseModel):
     chunks: int = 0
     pages: int = 0
     sentences: int = 0
+    sentences_pending: int = Field(
+        0,
+        description="Passages written without their sentence vectors (``update_index``'s "
+        "``defer_sentences``, as ``legatus watch`` does); the next update embeds them.",
+    )
 
 
 class IndexManifest(BaseModel):

@@ -137,6 +137,51 @@ def test_adding_a_report_embeds_only_its_passages(
     assert hits[0].chunk.doc_id == "arctische-veiligheid"
 
 
+def test_deferred_sentences_make_a_report_answerable_first_and_complete_later(
+    workspace: tuple[Path, Path], tmp_path: Path, embedder: Embedder
+) -> None:
+    """``defer_sentences`` (what ``legatus watch`` does): the new report is written with its
+    passage vectors only, searched and answered at once; the next update embeds its sentences,
+    and the index is then the one a single update would have written."""
+    from assistant.pipeline import Assistant
+    from assistant.settings import AssistantSettings
+    from index.indexer import update_index
+
+    path, reports = workspace
+    whole = tmp_path / "whole"
+    shutil.copytree(path, whole)
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT, encoding="utf-8")
+    new = chunk(read(reports / "arctische-veiligheid.md"), ChunkSettings())
+    counting = CountingEmbedder(embedder)
+
+    first = ingest_folder(path, reports, counting, defer_sentences=True)
+
+    assert first.embedded_chunks == len(new) == counting.passages  # the passages alone
+    assert first.embedded_sentences == 0 and first.sentences_pending == len(new)
+    _, _, _, _, partial = read_index(path)
+    assert all(not len(partial.rows_of(vector_id(p.id))) for p in new)
+    question = "Welke Arctische strategie ontbreekt voor Nederland?"
+    index = load(path, embedder)
+    assert index.search(question, k=3)[0].chunk.doc_id == "arctische-veiligheid"
+    answer = Assistant(index, embedder, AssistantSettings()).ask(question)
+    assert answer.citations and answer.citations[0].passage.doc_id == "arctische-veiligheid"
+    # a further deferred update has nothing to write; a plain one fills the sentences in
+    assert not ingest_folder(path, reports, counting, defer_sentences=True).written
+    counting.passages = 0
+    second = update_index(path, [], ChunkSettings(), counting)
+
+    assert second.written and second.embedded_chunks == 0 and second.sentences_pending == 0
+    assert counting.passages == second.embedded_sentences > 0
+    ingest_folder(whole, reports, embedder)
+    _, chunks, _, _, sentences = read_index(path)
+    _, same_chunks, _, _, expected = read_index(whole)
+    assert [c.id for c in chunks] == [c.id for c in same_chunks]
+    assert np.array_equal(sentences.owners, expected.owners)
+    assert np.allclose(sentences.vectors, expected.vectors, atol=2e-3)
+    assert np.allclose(sentences.context, expected.context, atol=2e-3)
+    assert not update_index(path, [], ChunkSettings(), counting).written
+
+
 def test_reingesting_unchanged_reports_embeds_and_writes_nothing(
     workspace: tuple[Path, Path], embedder: Embedder
 ) -> None:

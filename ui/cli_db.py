@@ -118,8 +118,31 @@ def imported(settings: Settings, dsn: str) -> tuple[int, int, int]:
     from index.postgres.schema import connect
     from index.postgres.store import import_files_index
 
+    _complete_sentences(settings)
     with connect(dsn) as conn:
         return import_files_index(conn, settings.index.path, settings.index)
+
+
+def _complete_sentences(settings: Settings) -> None:
+    """Embed the sentences of passages the folder holds without them (a files-backend
+    `legatus watch` stopped between its two steps), so the database gets them too."""
+    from index.embedding import EmbeddingError, get_embedder
+    from index.indexer import update_index
+    from index.store import read_manifest
+    from index.types import SearchIndexError
+
+    try:
+        pending = read_manifest(settings.index.path).counts.sentences_pending
+    except SearchIndexError:
+        return  # the import says what is wrong with the folder
+    if pending:
+        try:
+            update_index(
+                settings.index.path, [], settings.chunk, get_embedder(settings.embedding),
+                settings.index,
+            )  # fmt: skip
+        except EmbeddingError as exc:
+            raise SearchIndexError(str(exc)) from exc
 
 
 def import_into(

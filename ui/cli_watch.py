@@ -11,8 +11,11 @@ changed while nobody watched); then each change is taken in as it happens:
 
 Each change is written as ``legatus ingest`` writes (a new index folder swapped in, then the
 database with the postgres backend), so a running ``legatus serve`` takes it in within its
-reload interval, and a watcher stopped at any moment, ``kill -9`` included, leaves the previous
-index whole. One line per report says what happened: added, updated, removed, or skipped with
+reload interval; with the files backend a new report is written twice, first with its passage
+vectors (searchable then), then with its sentence vectors, which take as long again (see
+``apply``). The watcher runs at a lowered CPU priority (``--nice``), so that a page on the same
+machine answers first. A watcher stopped at any moment, ``kill -9`` included, leaves the previous
+index whole (stopped between a report's two writes: the next update embeds its sentences). One line per report says what happened: added, updated, removed, or skipped with
 the reason; a file that cannot be read, a full disk or an unreachable database is reported and
 the watcher goes on (the next change tries again).
 """
@@ -20,6 +23,7 @@ the watcher goes on (the next change tries again).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,6 +36,7 @@ from ui.cli_feeds import pull_all
 from ui.settings import Settings, downloads_folder
 
 if TYPE_CHECKING:
+    from index.embedding import Embedder
     from ingest.pipeline import Discovery
 
 _TEMPORARY = (".part", ".crdownload", ".tmp", ".swp", "~")
@@ -113,21 +118,31 @@ def apply(
     """Index the reports ``found`` (``ingest.scan``'s files; what it could not list is kept as
     indexed), remove those read from ``gone`` (files) or no longer under ``prune`` (folders);
     say what happened per report. False if the index could not be written (the previous one
-    stays)."""
+    stays).
+
+    With the files backend a new report is written in two steps: first with its passage
+    vectors (searchable and answerable then), then with its sentence vectors, which take as
+    long again to embed (``update_index``'s ``defer_sentences``). The database of the postgres
+    backend is written once, when both are in.
+    """
     import ingest
     from index.embedding import EmbeddingError, get_embedder
     from index.indexer import update_index
     from index.types import SearchIndexError
 
+    started = time.monotonic()
     batch = ingest.read_batch(list(found.files), limits=settings.limits, skipped=found.failures)
     for failure in batch.failures:
         _say(f"skipped {failure.path}: {failure.reason}")
     reports = ingest.prepare(batch, settings.chunk)
+    read_s = time.monotonic() - started
+    defer = settings.index.backend == "files"
+    embedder = get_embedder(settings.embedding)
     try:
         stats = update_index(
-            settings.index.path, reports, settings.chunk, get_embedder(settings.embedding),
-            settings.index, prune_under=[*prune, *gone],
-            keep_paths=[f.path for f in batch.failures],
+            settings.index.path, reports, settings.chunk, embedder, settings.index,
+            prune_under=[*prune, *gone], keep_paths=[f.path for f in batch.failures],
+            defer_sentences=defer,
         )  # fmt: skip
     except (SearchIndexError, EmbeddingError, OSError) as exc:
         _say(f"error: index not updated, the previous one stays ({exc}); trying again at the "
@@ -142,8 +157,30 @@ def apply(
         for doc_id in ids:
             title = f" ({titles[doc_id]})" if doc_id in titles else ""
             _say(f"{what} {doc_id}{title}")
+    if stats.embedded_chunks:
+        now = "; searchable now, its sentences follow" if stats.sentences_pending else ""
+        _say(f"read in {read_s:.1f} s; {stats.embedded_chunks} passages embedded and written "
+             f"in {stats.seconds:.1f} s{now}")  # fmt: skip
+    if stats.sentences_pending:
+        return _sentences_in(settings, embedder)
     if stats.written and settings.index.backend == "postgres":
         return _into_database(settings)
+    return True
+
+
+def _sentences_in(settings: Settings, embedder: Embedder) -> bool:
+    """The second step of ``apply``: embed the sentences of the passages written without them."""
+    from index.embedding import EmbeddingError
+    from index.indexer import update_index
+    from index.types import SearchIndexError
+
+    try:
+        stats = update_index(settings.index.path, [], settings.chunk, embedder, settings.index)
+    except (SearchIndexError, EmbeddingError, OSError) as exc:
+        _say(f"error: sentence vectors not written ({exc}); the report is searchable without "
+             "them, and they are tried again at the next change")  # fmt: skip
+        return False
+    _say(f"{stats.embedded_sentences} sentences embedded and written in {stats.seconds:.1f} s")
     return True
 
 
@@ -184,6 +221,16 @@ def watch_command(
             help="Seconds a new or changed file must stay unchanged before it is read.",
         ),
     ] = 2.0,
+    nice: Annotated[
+        int,
+        typer.Option(
+            "--nice",
+            min=0,
+            max=19,
+            help="How much to lower the watcher's CPU priority (0: not at all), so that a page "
+            "answering questions on the same machine comes first.",
+        ),
+    ] = 10,
 ) -> None:
     """Watch report folders and keep the index up to date with them, until stopped (Ctrl+C).
 
@@ -197,6 +244,8 @@ def watch_command(
     import watchfiles
 
     settings = load_settings()
+    if nice:
+        os.nice(nice)  # reading and embedding are background work; questions are not
     roots = [f.expanduser().absolute() for f in (folders or [settings.reports])]
     missing = [str(f) for f in roots if not f.is_dir()]
     if missing:
@@ -212,8 +261,13 @@ def watch_command(
     next_pull = time.monotonic() + settings.feeds.every_min * 60
     _say(f"watching {', '.join(map(str, roots))}; catching up first")
     import ingest
+    from index.embedding import EmbeddingError, get_embedder
     from ingest.readers import SIDECAR_SUFFIX
 
+    try:  # the model that embeds reports, loaded before the first one arrives
+        get_embedder(settings.embedding).warm_up(indexing=True)
+    except EmbeddingError as exc:
+        fail(str(exc))
     apply(settings, ingest.scan(roots), prune=roots)
     _say("up to date; waiting for changes (Ctrl+C to stop)")
     try:
