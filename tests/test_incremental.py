@@ -168,7 +168,7 @@ def test_deferred_sentences_make_a_report_answerable_first_and_complete_later(
     # a further deferred update has nothing to write; a plain one fills the sentences in
     assert not ingest_folder(path, reports, counting, defer_sentences=True).written
     counting.passages = 0
-    second = update_index(path, [], ChunkSettings(), counting)
+    second = update_index(path, [], ChunkSettings(), counting)  # type: ignore[arg-type]
 
     assert second.written and second.embedded_chunks == 0 and second.sentences_pending == 0
     assert counting.passages == second.embedded_sentences > 0
@@ -179,7 +179,7 @@ def test_deferred_sentences_make_a_report_answerable_first_and_complete_later(
     assert np.array_equal(sentences.owners, expected.owners)
     assert np.allclose(sentences.vectors, expected.vectors, atol=2e-3)
     assert np.allclose(sentences.context, expected.context, atol=2e-3)
-    assert not update_index(path, [], ChunkSettings(), counting).written
+    assert not update_index(path, [], ChunkSettings(), counting).written  # type: ignore[arg-type]
 
 
 def test_reingesting_unchanged_reports_embeds_and_writes_nothing(
