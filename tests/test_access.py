@@ -16,7 +16,7 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -70,13 +70,13 @@ def labelled_index(small_reports: Path, embedder: Any, tmp_path_factory: Any) ->
 
 
 @pytest.fixture(scope="module")
-def database(labelled_index: Path, tmp_path_factory: Any) -> Iterator[str]:
+def database(labelled_index: Path, server_folder: Callable[[str], Path]) -> Iterator[str]:
     """The bundled PostgreSQL with the labelled index imported (as `legatus db import` does)."""
     from index.postgres.schema import connect
     from index.postgres.server import start, stop
     from index.postgres.store import import_files_index
 
-    db = start(tmp_path_factory.mktemp("pg-access") / "data")
+    db = start(server_folder("pg-access") / "data")
     try:
         with connect(db.dsn) as conn:
             assert import_files_index(conn, labelled_index) == (3, 0, 0)

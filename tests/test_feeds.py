@@ -259,3 +259,40 @@ def _answer(url: str, question: str) -> str:
 
     out: Any = Client(url, verbose=False).predict(question, [], [], "", "", api_name="/ask")
     return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def test_watch_pulls_the_feeds_on_its_schedule_and_takes_in_what_they_bring(
+    site: Site, tmp_path: Path
+) -> None:
+    """`legatus watch` with a feed: pulled at start (its report indexed in the catch-up), then
+    again after LEGATUS_FEEDS__EVERY_MIN (1 minute, the shortest) with no other change: a new
+    entry in the feed is downloaded and indexed by the watcher itself."""
+    from tests.test_watch import Watcher
+
+    downloads, folder, index = tmp_path / "downloads", tmp_path / "incoming", tmp_path / "index"
+    folder.mkdir()
+    feeds = {"LEGATUS_FEEDS__FOLDER": str(downloads), "LEGATUS_FEEDS__EVERY_MIN": "1"}
+    env = legatus_env(index, tmp_path, **feeds)
+    assert _legatus(env, "feeds", "add", f"{site.url}/atom.xml").returncode == 0
+    w = Watcher(folder, index, tmp_path, **feeds)
+    try:
+        log = w.wait_for("waiting for changes")
+        assert log.count("downloaded ") == 1 and "added samen-kopen" in log, log
+        drones = _pdf(["Drones boven de Noordzee", "De kustwacht zet vanaf 2027 drones in."])
+        site.files["/files/drones.pdf"] = ("application/pdf", drones)
+        entry = (
+            "<entry><title>Drones boven de Noordzee</title><id>urn:ids:2026-drones</id>"
+            f'<link rel="enclosure" type="application/pdf" href="{site.url}/files/drones.pdf"/>'
+            "<published>2026-12-01T09:00:00Z</published></entry>"
+        )
+        kind, atom = site.files["/atom.xml"]
+        site.files["/atom.xml"] = (kind, atom.replace(b"</feed>", entry.encode() + b"</feed>"))
+        log = w.wait_for("added drones-boven-de-noordzee", timeout=150)
+        assert log.count("downloaded ") == 2, log
+        asked = site.asked("/atom.xml")
+        assert len(asked) == 2 and asked[-1].get("if-none-match"), asked  # at start, on schedule
+        from index.store import read_manifest
+
+        assert any(d.startswith("drones-boven") for d in read_manifest(index).documents)
+    finally:
+        w.stop()

@@ -367,6 +367,35 @@ def test_a_crash_while_indexing_leaves_the_previous_index(
     assert _leftovers(path) == []
 
 
+def test_a_write_over_the_file_size_limit_is_an_oserror_and_leaves_the_previous_index(
+    workspace: tuple[Path, Path], embedder: Embedder
+) -> None:
+    """A real failed write, as on a full disk: the process's file size limit (RLIMIT_FSIZE; the
+    write fails with EFBIG, Python ignoring SIGXFSZ) set just above the size of the index's
+    FAISS file, so that the update's larger one, the first file written, cannot be. FAISS's
+    own writer would raise RuntimeError; the index's writes raise OSError, which the CLI and
+    the watcher report."""
+    import resource
+
+    path, reports = workspace
+    before = signatures(load(path, embedder), QUESTIONS)
+    manifest_before = read_manifest(path)
+    largest = (path / index.store.DENSE_FILE).stat().st_size
+    (reports / "arctische-veiligheid.md").write_text(NEW_REPORT * 8, encoding="utf-8")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (largest + 1024, hard))
+    try:
+        with pytest.raises(OSError, match="File too large"):
+            ingest_folder(path, reports, embedder)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    assert read_manifest(path) == manifest_before
+    assert signatures(load(path, embedder), QUESTIONS) == before
+    assert _leftovers(path) == []
+    assert ingest_folder(path, reports, embedder).added == ("arctische-veiligheid",)
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 

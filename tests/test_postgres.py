@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDatabase]:
-    db = start(tmp_path_factory.mktemp("pg") / "data")
+def server(server_folder: Callable[[str], Path]) -> Iterator[LocalDatabase]:
+    db = start(server_folder("pg") / "data")
     yield db
     stop(db.data)
 

@@ -35,12 +35,12 @@ SLOW = [
 class Watcher:
     """`legatus watch FOLDER` with its output in a file."""
 
-    def __init__(self, folder: Path, index: Path, home: Path) -> None:
+    def __init__(self, folder: Path, index: Path, home: Path, **env: str) -> None:
         self.log = home / "watch.log"
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
             [*legatus_command(), "watch", str(folder), "--settle", "1"],
-            env=legatus_env(index, home), stdout=self._out, stderr=subprocess.STDOUT,
+            env=legatus_env(index, home, **env), stdout=self._out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def text(self) -> str:
@@ -133,3 +133,36 @@ def test_the_watcher_follows_the_folder_and_survives_bad_files_and_kill(
     manifest, chunks, *_ = read_index(index)
     assert {ARCTIC, "tweede"} <= set(manifest.documents)
     assert len(chunks) == manifest.counts.chunks
+
+
+def test_a_full_disk_is_reported_the_index_kept_and_the_report_taken_in_once_there_is_room(
+    watcher: tuple[Watcher, Path, Path],
+) -> None:
+    """A real failed write, as on a full disk: the running watcher's file size limit
+    (RLIMIT_FSIZE, set from here with prlimit) just above its index's FAISS file, so that the
+    next index cannot be written. Then the limit is lifted, as when space is freed: the next
+    change brings in the new report and the one that failed."""
+    import resource
+
+    from index.store import DENSE_FILE, read_manifest
+
+    w, folder, index = watcher
+    w.wait_for("waiting for changes")
+    before = read_manifest(index)
+    limit = (index / DENSE_FILE).stat().st_size + 1024
+    soft, hard = resource.prlimit(w.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(w.proc.pid, resource.RLIMIT_FSIZE, (limit, hard))  # the soft limit only
+    lines = "".join(f"Alinea {i}: de werf bouwt ijsbreker {i}.\n\n" for i in range(60))
+    (folder / "groot.md").write_text(f"# Groot\n\n{lines}", encoding="utf-8")
+    log = w.wait_for("error: index not updated")
+    assert "the previous one stays" in log and "File too large" in log, log
+    assert read_manifest(index) == before  # the index as it was, and it loads
+    assert "groot" not in read_manifest(index).documents
+
+    resource.prlimit(w.proc.pid, resource.RLIMIT_FSIZE, (soft, hard))
+    (folder / "klein.md").write_text("# Klein\n\nEen korte notitie over ijsbrekers.\n")
+    w.wait_for("added klein")
+    log = w.wait_for("added groot")
+    assert w.proc.poll() is None, log
+    assert {"groot", "klein", ARCTIC} <= set(read_manifest(index).documents)
+    assert "ijsbreker 59" in _texts(index, "groot")

@@ -210,6 +210,9 @@ def _update_index(
         )  # fmt: skip
     except (SearchIndexError, EmbeddingError) as exc:
         fail(f"index not updated: {exc}", exc)
+    except OSError as exc:  # a full disk, a folder not writable: nothing swapped in
+        fail(f"index not updated, the previous one stays: {exc}; free some space or make the "
+             f"index folder's parent writable, then run it again", exc)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()

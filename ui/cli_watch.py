@@ -14,10 +14,13 @@ database with the postgres backend), so a running ``legatus serve`` takes it in 
 reload interval; with the files backend a new report is written twice, first with its passage
 vectors (searchable then), then with its sentence vectors, which take as long again (see
 ``apply``). The watcher runs at a lowered CPU priority (``--nice``), so that a page on the same
-machine answers first. A watcher stopped at any moment, ``kill -9`` included, leaves the previous
-index whole (stopped between a report's two writes: the next update embeds its sentences). One line per report says what happened: added, updated, removed, or skipped with
-the reason; a file that cannot be read, a full disk or an unreachable database is reported and
-the watcher goes on (the next change tries again).
+machine answers first.
+
+One line per report says what happened: added, updated, removed, or skipped with the reason. A
+file that cannot be read is reported and left; a full disk or an unreachable database is
+reported, the previous index stays, and the update is tried again at the next change (or after
+``RETRY_S``). A watcher stopped at any moment, ``kill -9`` included, leaves the previous index
+whole (stopped between a report's two writes: the next update embeds its sentences).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ from ui.settings import Settings, downloads_folder
 if TYPE_CHECKING:
     from index.embedding import Embedder
     from ingest.pipeline import Discovery
+
+RETRY_S = 120.0
+"""Seconds after a failed update (a full disk, an unreachable database) before it is tried
+again without another change; any change tries it at once."""
 
 _TEMPORARY = (".part", ".crdownload", ".tmp", ".swp", "~")
 """Endings of files that are still being written by a browser, editor or copy tool."""
@@ -145,8 +152,8 @@ def apply(
             defer_sentences=defer,
         )  # fmt: skip
     except (SearchIndexError, EmbeddingError, OSError) as exc:
-        _say(f"error: index not updated, the previous one stays ({exc}); trying again at the "
-             "next change")  # fmt: skip
+        _say(f"error: index not updated, the previous one stays ({exc}); tried again at the "
+             f"next change or in {RETRY_S / 60:.0f} minutes")  # fmt: skip
         return False
     titles = {r.doc_id: r.document.meta.title for r in reports}
     for what, ids in (
@@ -178,7 +185,8 @@ def _sentences_in(settings: Settings, embedder: Embedder) -> bool:
         stats = update_index(settings.index.path, [], settings.chunk, embedder, settings.index)
     except (SearchIndexError, EmbeddingError, OSError) as exc:
         _say(f"error: sentence vectors not written ({exc}); the report is searchable without "
-             "them, and they are tried again at the next change")  # fmt: skip
+             f"them, and they are tried again at the next change or in {RETRY_S / 60:.0f} "
+             "minutes")  # fmt: skip
         return False
     _say(f"{stats.embedded_sentences} sentences embedded and written in {stats.seconds:.1f} s")
     return True
@@ -191,7 +199,8 @@ def _into_database(settings: Settings) -> bool:
     try:
         written, removed, _ = imported(settings, settings.index.dsn)
     except (SearchIndexError, OSError) as exc:
-        _say(f"error: the database is not updated ({exc}); trying again at the next change")
+        _say(f"error: the database is not updated ({exc}); tried again at the next change or in "
+             f"{RETRY_S / 60:.0f} minutes")  # fmt: skip
         return False
     _say(f"database updated: {written} reports written, {removed} removed")
     return True
@@ -270,28 +279,37 @@ def watch_command(
         fail(str(exc))
     apply(settings, ingest.scan(roots), prune=roots)
     _say("up to date; waiting for changes (Ctrl+C to stop)")
+    retry: set[Path] = set()  # what the last failed update was given, tried again
+    retry_gone: set[Path] = set()
+    failed_at: float | None = None
     try:
         for changes in watchfiles.watch(
             *roots, watch_filter=_wanted, debounce=800,
-            raise_interrupt=False, rust_timeout=30_000, yield_on_timeout=True,
+            raise_interrupt=False, rust_timeout=5_000, yield_on_timeout=True,
         ):  # fmt: skip
             if feeds and time.monotonic() >= next_pull:
                 pull_all(settings, _say)  # what it downloads shows up as changes
                 next_pull = time.monotonic() + settings.feeds.every_min * 60
+            due = failed_at is not None and time.monotonic() - failed_at >= RETRY_S
+            if not changes and not due:
+                continue
             touched = {Path(p) for _, p in changes}
             settled([p for p in touched if p.exists()], settle)
 
-            changed: set[Path] = set()
-            gone: list[Path] = []
+            changed = {p for p in retry if p.is_file()}
+            gone = {p for p in retry_gone if not p.exists()}
             for p in sorted(touched):
                 if p.name.endswith(SIDECAR_SUFFIX):
                     changed.update(_report_of(p))
                 elif p.is_file():
                     changed.add(p)
                 elif not p.exists():
-                    gone.append(p)
-            if changed or gone:
-                apply(settings, ingest.scan(sorted(changed)), gone)
+                    gone.add(p)
+            if changed or gone or failed_at is not None:
+                if apply(settings, ingest.scan(sorted(changed)), sorted(gone)):
+                    retry, retry_gone, failed_at = set(), set(), None
+                else:
+                    retry, retry_gone, failed_at = changed, gone, time.monotonic()
     except KeyboardInterrupt:
         pass
     _say("stopped")
