@@ -12,6 +12,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_detail": "Ze noemen het onderwerp wel, maar geven {what} niet.",
         "no_judgement": "Ze maken die afweging niet zelf.",
         "they_say": "Wat ze er wel over zeggen:",
+        "no_topic": "Ze spreken niet over {what}.",
+        "no_topic_part": "Ze spreken niet over {what} in samenhang met de rest van de vraag.",
+        "they_say_part": "Wat ze over de rest van het onderwerp zeggen:",
+        "topic_gap": "De geciteerde passages noemen {what} niet: ze beantwoorden de vraag "
+        "hooguit ten dele.",
         "filtered": "De rapporten binnen de gekozen filter beantwoorden deze vraag niet; "
         "buiten de filter doet {titles} dat wel. Verwijder of verruim de filter om dat "
         "antwoord te zien.",
@@ -23,6 +28,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_detail": "They mention the subject, but do not give {what}.",
         "no_judgement": "They do not make that judgement themselves.",
         "they_say": "What they do say about it (quoted in the original language):",
+        "no_topic": "They do not speak of {what}.",
+        "no_topic_part": "They do not speak of {what} in connection with the rest of the question.",
+        "they_say_part": "What they say about the rest of the subject (quoted in the original "
+        "language):",
+        "topic_gap": "The quoted passages do not mention {what}: they answer the question "
+        "in part at best.",
         "filtered": "The reports within the chosen filter do not answer this question; "
         "outside it, {titles} does. Remove or widen the filter to see that answer.",
     },

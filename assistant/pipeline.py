@@ -23,6 +23,7 @@ from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
 from assistant.stream import DraftText, FinalAnswer, StreamEvent, final_answer, returned
 from assistant.tables import Table, section_text
+from assistant.topic import TopicCover, uncovered_topic
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -214,17 +215,25 @@ class Assistant:
         if not passages:
             return self._refuse(base, "none")
         selection = self.extractive.select(q, standalone, passages)
+        selection, cover = self._on_topic(q, standalone, passages, selection)
         base = replace(base, strength=selection.best_similarity, listed=selection.listed)
         reason = self._refusal_reason(q, standalone, passages, selection)
         if reason:
             return self._refuse(base, reason, selection.subject, passages)
+        if cover.absent:
+            return self._refuse_topic(base, cover, selection, passages)
         if selection.extra:  # a quoted sentence's footnote, found past the search results
             passages = [*passages, *selection.extra]
             base = replace(base, retrieved=tuple(passages))
         draft, base, notice = yield from self._draft(q, passages, selection, base, use_llm, stream)
         if draft.refused:
             return self._refuse(replace(base, notice=notice), "llm")
-        return self._verified(base, draft, selection, passages, notice)
+        answer = self._verified(base, draft, selection, passages, notice)
+        if cover.missing and not answer.refused:  # say which part of the topic it leaves out
+            what = ", ".join(f"“{w}”" for w in cover.missing)
+            gap = phrase(q.language, "topic_gap", what=what)
+            answer = replace(answer, notice=f"{answer.notice} {gap}".strip())
+        return answer
 
     def _refusal_reason(
         self, q: QuestionAnalysis, standalone: str, passages: Sequence[Passage],
@@ -249,6 +258,62 @@ class Assistant:
         if "detail" in selection.gaps:
             return "detail:" + (asked_kind(q) or "count")
         return ""
+
+    def _topic_cover(self, q: QuestionAnalysis, passages: Sequence[Passage]) -> TopicCover:
+        """Whether ``passages`` (with their headings and titles) speak of the topic the
+        question names."""
+        evidence = [f"{p.title} {p.section} {p.text}" for p in passages]
+        return uncovered_topic(q.text, q.language, evidence, self.extractive.idf, self.languages)
+
+    def _on_topic(
+        self, q: QuestionAnalysis, standalone: str, passages: list[Passage], selection: Selection
+    ) -> tuple[Selection, TopicCover]:
+        """The selection and how its quoted passages cover the question's topic. When they
+        leave part of it out but some retrieved passages speak of more of it, the sentences
+        are chosen again from those passages alone: they are the ones about the topic."""
+        cover = self._quoted_cover(q, passages, selection)
+        if not cover.missing:
+            return selection, cover
+        covers = [(p, self._topic_cover(q, [p])) for p in passages]
+        on_topic = [p for p, c in covers if not c.missing] or [
+            p for p, c in covers if _gap(c) < _gap(cover) and not c.absent
+        ]
+        if not on_topic:
+            return selection, cover
+        again = self.extractive.select(q, standalone, on_topic)
+        cover_again = self._quoted_cover(q, on_topic, again)
+        return (again, cover_again) if _gap(cover_again) < _gap(cover) else (selection, cover)
+
+    def _quoted_cover(
+        self, q: QuestionAnalysis, passages: Sequence[Passage], selection: Selection
+    ) -> TopicCover:
+        quoted = {source for s in selection.draft.sentences for source in s.sources}
+        return self._topic_cover(
+            q, [p for p in (*passages, *selection.extra) if p.chunk_id in quoted]
+        )
+
+    def _refuse_topic(
+        self, base: Answer, cover: TopicCover, selection: Selection,
+        passages: Sequence[Passage],
+    ) -> Answer:  # fmt: skip
+        """A refusal naming the part of the topic the reports do not speak of, with one cited
+        line of what they say about the rest of it."""
+        what = ", ".join(f"“{w}”" for w in cover.missing)
+        gap = phrase(base.language, "no_topic_part" if cover.partly else "no_topic", what=what)
+        text = f"{phrase(base.language, 'refusal')} {gap}"
+        sentences: list[AnswerSentence] = []
+        citations: list[Citation] = []
+        lines = [s for s in selection.draft.sentences if s.sources][:1]
+        if cover.partly and lines:
+            sentences, citations, _ = self.verifier.check(Draft(tuple(lines)), passages)
+        if sentences:
+            text = f"{text} {phrase(base.language, 'they_say_part')} {cited_text(sentences)}"
+        else:
+            text = f"{text} {phrase(base.language, 'closest')}"
+        return replace(
+            base, answer=text, refused=True, sentences=tuple(sentences),
+            citations=tuple(citations), refusal="topic",
+        )  # fmt: skip
 
     def _draft(
         self, q: QuestionAnalysis, passages: list[Passage], selection: Selection,
@@ -380,6 +445,11 @@ class Assistant:
             base, answer=text, refused=True, sentences=tuple(sentences),
             citations=tuple(citations), refusal=reason.partition(":")[0],
         )  # fmt: skip
+
+
+def _gap(cover: TopicCover) -> tuple[bool, int]:
+    """How far evidence is from the question's topic: off it, then by the words it lacks."""
+    return cover.absent, len(cover.missing)
 
 
 def open_assistant(

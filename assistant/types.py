@@ -157,7 +157,8 @@ class Answer:
     answerer: str = "extractive"
     latency_ms: float = 0.0
     notice: str = ""  # e.g. the LLM timed out and the extractive answer was given instead
-    refusal: str = ""  # why it was refused: unknown, detail, judgement, filter, llm, weak, none
+    # why it was refused: unknown, detail, topic, judgement, filter, llm, weak, none
+    refusal: str = ""
     hidden_reports: tuple[str, ...] = ()  # reports a filter left out that answer the question
     strength: float = 0.0  # cosine of the question and the best evidence sentence
     listed: bool = False  # a list question whose items were found in the passages

@@ -19,7 +19,7 @@ from eval.types import EvalCase
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 """The committed question sets."""
 DEV_QUESTIONS = QUESTIONS_DIR / "dev.jsonl"
-DEV_SETS = tuple(QUESTIONS_DIR / f"{name}.jsonl" for name in ("dev", "wide", "holdout"))
+DEV_SETS = tuple(QUESTIONS_DIR / f"{name}.jsonl" for name in ("dev", "wide", "holdout", "topic"))
 """The development sets the evaluation runs, in report order."""
 
 

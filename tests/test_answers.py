@@ -15,6 +15,7 @@ from assistant.lists import noun_stem
 from assistant.question import analyse
 from assistant.refusal import unknown_names
 from assistant.sentences import candidates
+from assistant.topic import topic_phrase, uncovered_topic
 from eval.question_sets import QUESTIONS_DIR, check_against_reports, load_questions
 from index.types import SearchFilters
 
@@ -146,6 +147,42 @@ def test_names_no_report_mentions_are_found() -> None:
     assert unknown_names("Volgens een Australische denktank?", vocabulary) == []
 
 
+def test_the_topic_a_question_names_must_stand_in_its_evidence() -> None:
+    assert topic_phrase("Wat zeggen de rapporten over stikstof en boeren?") == "stikstof en boeren"
+    assert topic_phrase("What does HCSS recommend regarding cyber security?") == "cyber security"
+    # "over" inside a longer question opens a clause, not the question's topic
+    assert topic_phrase("Welke minister citeren Knapen en Van Wijk over onderbesteding?") == ""
+    assert topic_phrase("Moet de toetreding volgens de thematafel over uitbreiding wachten?") == ""
+    idf = {"havens": 8.0, "investering": 4.0, "chines": 3.0, "nederland": 0.5, "draagvlak": 5.0}
+    ports = "Wat zegt het rapport over Chinese investeringen in Nederlandse havens?"
+    chinese = ["Chinese investeringen in Europese bedrijven nemen toe."]
+    cover = uncovered_topic(ports, "nl", chinese, idf, {"nl"})
+    # the head of the topic is there, what narrows it down is not: answered, with a notice
+    assert cover.missing == ("havens",) and not cover.absent
+    assert cover.head == ("chinese", "investeringen")  # "Nederlandse": too common to count
+    assert uncovered_topic(ports, "nl", ["Chinese bedrijven"], idf, {"nl"}).absent
+    assert not uncovered_topic(ports, "nl", ["Havenbedrijf en investeringen van Chinese"], idf,
+                               {"nl"}).missing  # fmt: skip
+    # a compound is covered by its parts, a word by a compound holding it
+    risk = "Wat zegt HCSS over klimaat als veiligheidsrisico?"
+    assert not uncovered_topic(risk, "nl", ["Klimaat en veiligheid: risico's"], {}, {"nl"}).missing
+    assert uncovered_topic(risk, "nl", ["Klimaat en veiligheid."], {}, {"nl"}).missing == (
+        "veiligheidsrisico",
+    )
+    assert not uncovered_topic(
+        "Wat zegt het rapport over havens?", "nl", ["zeehavens"], {}, {"nl"}
+    ).missing
+    assert uncovered_topic(
+        "Wat zegt het rapport over havens?", "nl", ["handhaven"], {}, {"nl"}
+    ).absent
+    # an English question over Dutch reports is checked by its names only
+    english = "What does the report say about ports in Rotterdam?"
+    assert uncovered_topic(english, "en", ["De haven van Rotterdam"], {}, {"nl"}).checked == (
+        "rotterdam",
+    )
+    assert uncovered_topic(english, "en", ["Antwerpen"], {}, {"nl"}).absent
+
+
 # --- the question sets ------------------------------------------------------------------------
 
 
@@ -223,6 +260,31 @@ def test_cli_answers_and_refuses_as_a_new_user_would_see(bundled_index_path, mon
     company = ask("Welk bedrijf heeft Solvinity, de IT-dienstverlener achter DigiD, overgenomen?")
     assert company["refused"] and company["refusal"] == "detail"
     assert "naam van de organisatie" in company["answer"]
+
+
+def test_a_topic_the_reports_do_not_discuss_is_refused_by_name(
+    bundled_index_path, monkeypatch
+) -> None:
+    from ui.cli import app
+
+    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
+    runner = CliRunner()
+
+    def ask(question: str) -> dict:
+        result = runner.invoke(app, ["ask", question, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    housing = ask("Wat zegt HCSS over de woningnood?")
+    assert housing["refused"] and housing["refusal"] == "topic"
+    assert "niet over “woningnood”" in housing["answer"]
+    # a topic the reports treat is answered, from the passages about it
+    migration = ask("Wat schrijft Clingendael over het EU-migratiepact?")
+    assert not migration["refused"] and not migration["notice"]
+    assert any("Migratiepact" in c["section"] for c in migration["citations"])
+    # part of a topic missing from every retrieved passage: refused, or said in a notice
+    ports = ask("Wat zegt het rapport over Chinese investeringen in Nederlandse havens?")
+    assert ports["refused"] or "“havens”" in ports["notice"]
 
 
 def test_chat_page_refuses_an_unranked_judgement_and_names_a_hiding_filter(
