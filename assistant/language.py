@@ -13,6 +13,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_judgement": "Ze maken die afweging niet zelf.",
         "they_say": "Wat ze er wel over zeggen:",
         "no_topic": "Ze spreken niet over {what}.",
+        "no_topic_here": "Ze noemen {what} wel, maar niet in de passages over deze vraag.",
         "no_topic_part": "Ze spreken niet over {what} in samenhang met de rest van de vraag.",
         "they_say_part": "Wat ze over de rest van het onderwerp zeggen:",
         "topic_gap": "De geciteerde passages noemen {what} niet: ze beantwoorden de vraag "
@@ -29,6 +30,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_judgement": "They do not make that judgement themselves.",
         "they_say": "What they do say about it (quoted in the original language):",
         "no_topic": "They do not speak of {what}.",
+        "no_topic_here": "They mention {what}, but not in the passages on this question.",
         "no_topic_part": "They do not speak of {what} in connection with the rest of the question.",
         "they_say_part": "What they say about the rest of the subject (quoted in the original "
         "language):",

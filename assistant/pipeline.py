@@ -23,7 +23,7 @@ from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
 from assistant.stream import DraftText, FinalAnswer, StreamEvent, final_answer, returned
 from assistant.tables import Table, section_text
-from assistant.topic import TopicCover, uncovered_topic
+from assistant.topic import TopicCover, as_written, uncovered_topic
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -230,7 +230,7 @@ class Assistant:
             return self._refuse(replace(base, notice=notice), "llm")
         answer = self._verified(base, draft, selection, passages, notice)
         if cover.missing and not answer.refused:  # say which part of the topic it leaves out
-            what = ", ".join(f"“{w}”" for w in cover.missing)
+            what = ", ".join(f"“{as_written(q.text, w)}”" for w in cover.missing)
             gap = phrase(q.language, "topic_gap", what=what)
             answer = replace(answer, notice=f"{answer.notice} {gap}".strip())
         return answer
@@ -298,8 +298,10 @@ class Assistant:
     ) -> Answer:  # fmt: skip
         """A refusal naming the part of the topic the reports do not speak of, with one cited
         line of what they say about the rest of it."""
-        what = ", ".join(f"“{w}”" for w in cover.missing)
-        gap = phrase(base.language, "no_topic_part" if cover.partly else "no_topic", what=what)
+        what = ", ".join(f"“{as_written(base.question, w)}”" for w in cover.missing)
+        unheard = not any(mentioned(w, self.vocabulary) for w in cover.missing)
+        key = "no_topic_part" if cover.partly else "no_topic" if unheard else "no_topic_here"
+        gap = phrase(base.language, key, what=what)
         text = f"{phrase(base.language, 'refusal')} {gap}"
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []

@@ -1,7 +1,8 @@
 """Does the evidence speak of what the question says it is about?
 
 Many questions name their topic outright: "Wat zegt HCSS over de woningnood?", "Wat zeggen
-de rapporten over Chinese investeringen in Nederlandse havens?". Search always returns the
+de rapporten over Chinese investeringen in Nederlandse havens?", "Wat is de visie van
+Clingendael op de woningmarkt?". Search always returns the
 closest passages, and when the reports never discuss that topic the closest ones are about
 something else (scenarios of the world order) or about only a part of it (Chinese investment,
 but not in ports). Quoting them looks like an answer while being none. So every word that
@@ -45,6 +46,13 @@ _TOPIC = re.compile(
     r"ten aanzien van|met betrekking tot|about|regarding|concerning|on|with regard to|"
     r"with respect to|as regards)\s+(?P<topic>[^?!,;:]+)[?!.]?\s*$"
 )
+# "Wat is de visie van HCSS op X?", "Hoe kijkt Clingendael aan tegen X?", "What is HCSS's
+# position on X?": a view asked for on a topic X that ends the question.
+_VIEW = re.compile(
+    r"(?i)\b(?:(?:visie|kijk|standpunt|mening|houding|opvatting|view|views|position|stance|"
+    r"perspective)\s+(?:[\w'’-]+\s+){0,4}?(?:op|ten aanzien van|on|towards|regarding)|"
+    r"kijk\w*\s+(?:[\w'’-]+\s+){0,4}?aan\s+tegen)\s+(?P<topic>[^?!,;:]+)[?!.]?\s*$"
+)
 # Words of a topic phrase that point at the reports or ask for a kind of answer, not a subject.
 _NOT_SUBJECT = frozenset(
     tokenize(
@@ -66,10 +74,12 @@ def topic_phrase(question: str) -> str:
     Example:
         >>> topic_phrase("What does HCSS recommend regarding cyber security?")
         'cyber security'
+        >>> topic_phrase("Wat is de visie van HCSS op inlichtingensamenwerking?")
+        'inlichtingensamenwerking'
         >>> topic_phrase("Welke minister citeren zij over onderbesteding, en waarom?")
         ''
     """
-    match = _TOPIC.search(question.strip())
+    match = _TOPIC.search(question.strip()) or _VIEW.search(question.strip())
     return match.group("topic").strip() if match else ""
 
 
@@ -81,6 +91,14 @@ def _topic_words(topic: str, language: str, languages: Collection[str]) -> list[
         return [w for w in words if w not in STOPWORDS and len(w) > 2]
     names = [fold(m.group(0)) for m in _NAME.finditer(" " + topic)]
     return [SUBJECT_STEMS.get(n, PLACES.get(n, n)) for n in names if n not in STOPWORDS]
+
+
+def as_written(question: str, word: str) -> str:
+    """``word`` (folded, as a :class:`TopicCover` holds it) as the question writes it."""
+    for written in _WORD.findall(question):
+        if fold(written) == word:
+            return written
+    return word
 
 
 def _covered(word: str, stems: set[str], words: set[str], depth: int = 0) -> bool:

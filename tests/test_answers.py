@@ -150,6 +150,10 @@ def test_names_no_report_mentions_are_found() -> None:
 def test_the_topic_a_question_names_must_stand_in_its_evidence() -> None:
     assert topic_phrase("Wat zeggen de rapporten over stikstof en boeren?") == "stikstof en boeren"
     assert topic_phrase("What does HCSS recommend regarding cyber security?") == "cyber security"
+    assert topic_phrase("Hoe kijkt Clingendael aan tegen de uitbreiding?") == "de uitbreiding"
+    assert topic_phrase("What is Clingendael's view on the EU migration pact?") == (
+        "the EU migration pact"
+    )
     # "over" inside a longer question opens a clause, not the question's topic
     assert topic_phrase("Welke minister citeren Knapen en Van Wijk over onderbesteding?") == ""
     assert topic_phrase("Moet de toetreding volgens de thematafel over uitbreiding wachten?") == ""
