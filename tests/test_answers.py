@@ -242,7 +242,9 @@ def test_a_list_question_names_the_items_of_its_section(assistant) -> None:
     assert not answer.answer.startswith("Drie scenario's voor de toekomst")
 
 
-def test_cli_answers_and_refuses_as_a_new_user_would_see(bundled_index_path, monkeypatch) -> None:
+@pytest.fixture
+def cli_ask(bundled_index_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """`legatus ask QUESTION --json` over the bundled reports, as a new user runs it."""
     from ui.cli import app
 
     monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
@@ -253,6 +255,11 @@ def test_cli_answers_and_refuses_as_a_new_user_would_see(bundled_index_path, mon
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
+    return ask
+
+
+def test_cli_answers_and_refuses_as_a_new_user_would_see(cli_ask) -> None:
+    ask = cli_ask
     capital = ask("Wat is de hoofdstad van Australië?")
     assert capital["refused"] and capital["language"] == "nl"
     assert "Hefei" not in capital["answer"]
@@ -266,19 +273,8 @@ def test_cli_answers_and_refuses_as_a_new_user_would_see(bundled_index_path, mon
     assert "naam van de organisatie" in company["answer"]
 
 
-def test_a_topic_the_reports_do_not_discuss_is_refused_by_name(
-    bundled_index_path, monkeypatch
-) -> None:
-    from ui.cli import app
-
-    monkeypatch.setenv("LEGATUS_INDEX__PATH", str(bundled_index_path))
-    runner = CliRunner()
-
-    def ask(question: str) -> dict:
-        result = runner.invoke(app, ["ask", question, "--json"])
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
-
+def test_a_topic_the_reports_do_not_discuss_is_refused_by_name(cli_ask) -> None:
+    ask = cli_ask
     housing = ask("Wat zegt HCSS over de woningnood?")
     assert housing["refused"] and housing["refusal"] == "topic"
     assert "niet over “woningnood”" in housing["answer"]
