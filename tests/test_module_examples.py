@@ -6,6 +6,7 @@ import doctest
 
 import pytest
 
+import assistant.topic
 import eval.gate
 import index.lexical
 import index.postgres.schema
@@ -17,7 +18,7 @@ import ingest.access
 
 MODULES = [
     index.ranking, index.terms, index.lexical, index.postgres.schema, index.postgres.server,
-    index.postgres.store, eval.gate, ingest.access,
+    index.postgres.store, eval.gate, ingest.access, assistant.topic,
 ]  # fmt: skip
 
 
