@@ -5,7 +5,7 @@ Not a test: run it by hand and commit the figures it appends to bench/RESULTS.md
     .venv/bin/python bench/bench_ask.py
 
 Measures, on an index of the bundled reports: end-to-end answer latency (retrieval, sentence
-selection, verification) over the development questions (all three sets) in a warm process
+selection, verification) over the development questions (all the gated sets) in a warm process
 (p50/p95/max), and the
 wall time of one cold `legatus ask` command (process start, model and index load, answer).
 """
