@@ -21,7 +21,7 @@ Example:
     'de woningnood'
     >>> idf = {"woningnod": 9.0, "hcss": 1.0}
     >>> uncovered_topic("Wat zegt HCSS over de woningnood?", "nl", ["HCSS: vier scenario's"], idf)
-    TopicCover(checked=('woningnood',), missing=('woningnood',), head=('woningnood',))
+    TopicCover(checked=('woningnood',), missing=('woningnood',), head=('woningnood',), names=())
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ _NOT_SUBJECT = frozenset(
     )
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Capitalised adjectives of place and people ("Afrikaanse", "Arctische", "European"): not names.
+_ADJECTIVE = re.compile(r"(se|sche|isch|ese|ian|ean|an)$")
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]+")
 COMMON_IDF = 2.4  # idf of a term in about one passage in ten: too common to identify a topic
 _LINKS = ("s", "en", "e", "")  # how Dutch joins the parts of a compound: veiligheid-s-risico
@@ -146,13 +148,15 @@ class TopicCover:
     checked: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     head: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
 
     @property
     def absent(self) -> bool:
-        """The evidence is not about the topic: its head, or most of it, is missing."""
-        return any(w in self.missing for w in self.head) or 2 * len(self.missing) > len(
-            self.checked
-        )
+        """The evidence is not about the topic: its head, a name in it (a name has no other
+        wording, as "burgers" has "het publiek"), or most of it is missing."""
+        return any(w in self.missing for w in (*self.head, *self.names)) or 2 * len(
+            self.missing
+        ) > len(self.checked)
 
     @property
     def partly(self) -> bool:
@@ -194,4 +198,6 @@ def uncovered_topic(
         if not _covered(word, stems, words):
             missing.append(word)
     head = tuple(w for w in checked if w in head_part)
-    return TopicCover(tuple(checked), tuple(missing), head)
+    named = {fold(w) for w in _WORD.findall(topic) if w[:1].isupper() and not _ADJECTIVE.search(w)}
+    names = tuple(w for w in checked if w in named)
+    return TopicCover(tuple(checked), tuple(missing), head, names)

@@ -179,6 +179,13 @@ def test_the_topic_a_question_names_must_stand_in_its_evidence() -> None:
     assert uncovered_topic(
         "Wat zegt het rapport over havens?", "nl", ["handhaven"], {}, {"nl"}
     ).absent
+    # a name has no other wording: missing, it takes the topic away; an adjective does not
+    brazil = "Wat zegt HCSS over inlichtingensamenwerking met Brazilië?"
+    cover = uncovered_topic(brazil, "nl", ["Inlichtingensamenwerking in de EU"], {}, {"nl"})
+    assert cover.names == ("brazilie",) and cover.absent
+    africa = "Wat zegt het rapport over migratie uit Afrikaanse landen?"
+    cover = uncovered_topic(africa, "nl", ["Migratie uit herkomstlanden"], {}, {"nl"})
+    assert cover.missing == ("afrikaanse",) and not cover.absent
     # an English question over Dutch reports is checked by its names only
     english = "What does the report say about ports in Rotterdam?"
     assert uncovered_topic(english, "en", ["De haven van Rotterdam"], {}, {"nl"}).checked == (
