@@ -221,7 +221,8 @@ class Assistant:
         if reason:
             return self._refuse(base, reason, selection.subject, passages)
         if cover.absent:
-            return self._refuse_topic(base, cover, selection, passages)
+            first = next((s for s in selection.draft.sentences if s.sources), None)
+            return self._refuse(base, "topic", first, passages, cover)
         if selection.extra:  # a quoted sentence's footnote, found past the search results
             passages = [*passages, *selection.extra]
             base = replace(base, retrieved=tuple(passages))
@@ -229,7 +230,8 @@ class Assistant:
         if draft.refused:
             return self._refuse(replace(base, notice=notice), "llm")
         answer = self._verified(base, draft, selection, passages, notice)
-        if cover.missing and not answer.refused:  # say which part of the topic it leaves out
+        # an extractive answer says which part of the topic its quoted passages leave out
+        if cover.missing and not answer.refused and answer.answerer == "extractive":
             what = ", ".join(f"“{as_written(q.text, w)}”" for w in cover.missing)
             gap = phrase(q.language, "topic_gap", what=what)
             answer = replace(answer, notice=f"{answer.notice} {gap}".strip())
@@ -291,31 +293,6 @@ class Assistant:
         return self._topic_cover(
             q, [p for p in (*passages, *selection.extra) if p.chunk_id in quoted]
         )
-
-    def _refuse_topic(
-        self, base: Answer, cover: TopicCover, selection: Selection,
-        passages: Sequence[Passage],
-    ) -> Answer:  # fmt: skip
-        """A refusal naming the part of the topic the reports do not speak of, with one cited
-        line of what they say about the rest of it."""
-        what = ", ".join(f"“{as_written(base.question, w)}”" for w in cover.missing)
-        unheard = not any(mentioned(w, self.vocabulary) for w in cover.missing)
-        key = "no_topic_part" if cover.partly else "no_topic" if unheard else "no_topic_here"
-        gap = phrase(base.language, key, what=what)
-        text = f"{phrase(base.language, 'refusal')} {gap}"
-        sentences: list[AnswerSentence] = []
-        citations: list[Citation] = []
-        lines = [s for s in selection.draft.sentences if s.sources][:1]
-        if cover.partly and lines:
-            sentences, citations, _ = self.verifier.check(Draft(tuple(lines)), passages)
-        if sentences:
-            text = f"{text} {phrase(base.language, 'they_say_part')} {cited_text(sentences)}"
-        else:
-            text = f"{text} {phrase(base.language, 'closest')}"
-        return replace(
-            base, answer=text, refused=True, sentences=tuple(sentences),
-            citations=tuple(citations), refusal="topic",
-        )  # fmt: skip
 
     def _draft(
         self, q: QuestionAnalysis, passages: list[Passage], selection: Selection,
@@ -418,29 +395,47 @@ class Assistant:
             hidden_reports=tuple(hidden),
         )  # fmt: skip
 
+    def _topic_gap(self, question: str, language: str, cover: TopicCover) -> str:
+        """The words of the topic the passages leave out, as the question writes them: "Ze
+        spreken niet over “woningnood”.", told apart from a word the reports use elsewhere."""
+        what = ", ".join(f"“{as_written(question, w)}”" for w in cover.missing)
+        unheard = not any(mentioned(w, self.vocabulary) for w in cover.missing)
+        key = "no_topic_part" if cover.partly else "no_topic" if unheard else "no_topic_here"
+        return phrase(language, key, what=what)
+
     def _refuse(
         self, base: Answer, reason: str, subject: DraftSentence | None = None,
-        passages: Sequence[Passage] = (),
+        passages: Sequence[Passage] = (), cover: TopicCover | None = None,
     ) -> Answer:  # fmt: skip
-        """A refusal that says why and, where the reports do speak of the subject, what they
-        say about it in one cited line."""
+        """A refusal that says why and, where the reports do speak of the subject (for a
+        ``topic`` refusal: of the part of the ``cover`` they do speak of), what they say about
+        it in one cited line."""
         kind = reason.partition(":")[2]
         text = phrase(base.language, "refusal")
         if reason == "judgement":
             text = f"{text} {phrase(base.language, 'no_judgement')}"
+        elif cover is not None:
+            text = f"{text} {self._topic_gap(base.question, base.language, cover)}"
         elif kind:
             what = detail_name(base.language, kind)
             text = f"{text} {phrase(base.language, 'no_detail', what=what)}"
+        if cover is not None:  # the line speaks of the part of the topic that is there
+            on_subject = cover.partly
+        else:
+            on_subject = (
+                reason not in ("unknown", "weak")
+                and subject is not None
+                and anchored(
+                    subject.text, anchors(without_people(base.question), self.extractive.idf)
+                )
+            )
         sentences: list[AnswerSentence] = []
         citations: list[Citation] = []
-        if (
-            subject is not None
-            and reason not in ("unknown", "weak")
-            and anchored(subject.text, anchors(without_people(base.question), self.extractive.idf))
-        ):
+        if subject is not None and on_subject:
             sentences, citations, _ = self.verifier.check(Draft((subject,)), passages)
         if sentences:
-            text = f"{text} {phrase(base.language, 'they_say')} {cited_text(sentences)}"
+            said = "they_say_part" if cover is not None else "they_say"
+            text = f"{text} {phrase(base.language, said)} {cited_text(sentences)}"
         elif base.retrieved:
             text = f"{text} {phrase(base.language, 'closest')}"
         return replace(
