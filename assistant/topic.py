@@ -154,9 +154,8 @@ class TopicCover:
     def absent(self) -> bool:
         """The evidence is not about the topic: its head, a name in it (a name has no other
         wording, as "burgers" has "het publiek"), or most of it is missing."""
-        return any(w in self.missing for w in (*self.head, *self.names)) or 2 * len(
-            self.missing
-        ) > len(self.checked)
+        lost = any(w in self.missing for w in (*self.head, *self.names))
+        return lost or 2 * len(self.missing) > len(self.checked)
 
     @property
     def partly(self) -> bool:
