@@ -57,7 +57,7 @@ _ROLE_NAME = re.compile(
     r"prime minister|chancellor|secretary|professor|prof\.|dr\.)\s+(?:\*\*)?[A-Z][a-zà-ÿ'’-]+"
 )
 # Capitalised adjectives of place and people ("Europese", "Chinese"): not names.
-_ADJECTIVE = re.compile(r"(?i)(se|sche|isch|ese|ian|ean|an)$")
+PLACE_ADJECTIVE = re.compile(r"(?i)(se|sche|isch|ese|ian|ean|an)$")
 
 # What kind of amount a quantity question asks for, by the words that ask it.
 _MONEY_ASKED = re.compile(
@@ -194,7 +194,7 @@ def _new_names(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     text = sentence.replace("**", "")
     for m in pattern.finditer(text):
         word = fold(m.group(0)).split()[-1]
-        adjective = m.group(0)[1:].islower() and _ADJECTIVE.search(word)
+        adjective = m.group(0)[1:].islower() and PLACE_ADJECTIVE.search(word)
         if word in asked or (pattern is _PROPER and adjective):
             continue
         return True

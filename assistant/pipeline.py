@@ -23,7 +23,7 @@ from assistant.sentences import report_names, without_people
 from assistant.settings import AssistantSettings
 from assistant.stream import DraftText, FinalAnswer, StreamEvent, final_answer, returned
 from assistant.tables import Table, section_text
-from assistant.topic import TopicCover, as_written, uncovered_topic
+from assistant.topic import Topic, TopicCover, read_topic
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -232,8 +232,7 @@ class Assistant:
         answer = self._verified(base, draft, selection, passages, notice)
         # an extractive answer says which part of the topic its quoted passages leave out
         if cover.missing and not answer.refused and answer.answerer == "extractive":
-            what = ", ".join(f"“{as_written(q.text, w)}”" for w in cover.missing)
-            gap = phrase(q.language, "topic_gap", what=what)
+            gap = phrase(q.language, "topic_gap", what=cover.missing_as_written(q.text))
             answer = replace(answer, notice=f"{answer.notice} {gap}".strip())
         return answer
 
@@ -261,38 +260,25 @@ class Assistant:
             return "detail:" + (asked_kind(q) or "count")
         return ""
 
-    def _topic_cover(self, q: QuestionAnalysis, passages: Sequence[Passage]) -> TopicCover:
-        """Whether ``passages`` (with their headings and titles) speak of the topic the
-        question names."""
-        evidence = [f"{p.title} {p.section} {p.text}" for p in passages]
-        return uncovered_topic(q.text, q.language, evidence, self.extractive.idf, self.languages)
-
     def _on_topic(
         self, q: QuestionAnalysis, standalone: str, passages: list[Passage], selection: Selection
     ) -> tuple[Selection, TopicCover]:
-        """The selection and how its quoted passages cover the question's topic. When they
-        leave part of it out but some retrieved passages speak of more of it, the sentences
-        are chosen again from those passages alone: they are the ones about the topic."""
-        cover = self._quoted_cover(q, passages, selection)
+        """The selection and how its quoted passages cover the topic the question names. When
+        they leave part of it out but some retrieved passages speak of more of it, the
+        sentences are chosen again from those passages alone: they are the ones about it."""
+        topic = read_topic(q.text, q.language, self.languages, self.extractive.idf)
+        cover = _quoted_cover(topic, passages, selection)
         if not cover.missing:
             return selection, cover
-        covers = [(p, self._topic_cover(q, [p])) for p in passages]
+        covers = [(p, topic.cover([_evidence(p)])) for p in passages]
         on_topic = [p for p, c in covers if not c.missing] or [
             p for p, c in covers if _gap(c) < _gap(cover) and not c.absent
         ]
         if not on_topic:
             return selection, cover
         again = self.extractive.select(q, standalone, on_topic)
-        cover_again = self._quoted_cover(q, on_topic, again)
+        cover_again = _quoted_cover(topic, on_topic, again)
         return (again, cover_again) if _gap(cover_again) < _gap(cover) else (selection, cover)
-
-    def _quoted_cover(
-        self, q: QuestionAnalysis, passages: Sequence[Passage], selection: Selection
-    ) -> TopicCover:
-        quoted = {source for s in selection.draft.sentences for source in s.sources}
-        return self._topic_cover(
-            q, [p for p in (*passages, *selection.extra) if p.chunk_id in quoted]
-        )
 
     def _draft(
         self, q: QuestionAnalysis, passages: list[Passage], selection: Selection,
@@ -398,10 +384,9 @@ class Assistant:
     def _topic_gap(self, question: str, language: str, cover: TopicCover) -> str:
         """The words of the topic the passages leave out, as the question writes them: "Ze
         spreken niet over “woningnood”.", told apart from a word the reports use elsewhere."""
-        what = ", ".join(f"“{as_written(question, w)}”" for w in cover.missing)
         unheard = not any(mentioned(w, self.vocabulary) for w in cover.missing)
         key = "no_topic_part" if cover.partly else "no_topic" if unheard else "no_topic_here"
-        return phrase(language, key, what=what)
+        return phrase(language, key, what=cover.missing_as_written(question))
 
     def _refuse(
         self, base: Answer, reason: str, subject: DraftSentence | None = None,
@@ -442,6 +427,20 @@ class Assistant:
             base, answer=text, refused=True, sentences=tuple(sentences),
             citations=tuple(citations), refusal=reason.partition(":")[0],
         )  # fmt: skip
+
+
+def _evidence(passage: Passage) -> str:
+    """A passage as evidence of a topic: its title and headings count with its text."""
+    return f"{passage.title} {passage.section} {passage.text}"
+
+
+def _quoted_cover(topic: Topic, passages: Sequence[Passage], selection: Selection) -> TopicCover:
+    """How the passages that ``selection`` quotes (footnotes found past them included) cover
+    ``topic``."""
+    quoted = {source for s in selection.draft.sentences for source in s.sources}
+    return topic.cover(
+        [_evidence(p) for p in (*passages, *selection.extra) if p.chunk_id in quoted]
+    )
 
 
 def _gap(cover: TopicCover) -> tuple[bool, int]:

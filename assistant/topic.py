@@ -20,7 +20,8 @@ Example:
     >>> topic_phrase("Wat zegt HCSS over de woningnood?")
     'de woningnood'
     >>> idf = {"woningnod": 9.0, "hcss": 1.0}
-    >>> uncovered_topic("Wat zegt HCSS over de woningnood?", "nl", ["HCSS: vier scenario's"], idf)
+    >>> topic = read_topic("Wat zegt HCSS over de woningnood?", "nl", {"nl"}, idf)
+    >>> topic.cover(["HCSS: vier scenario's"])
     TopicCover(checked=('woningnood',), missing=('woningnood',), head=('woningnood',), names=())
 """
 
@@ -30,6 +31,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.detail import PLACE_ADJECTIVE
 from assistant.refusal import PLACES, SUBJECT_STEMS
 from index.terms import STOPWORDS, fold, tokenize
 
@@ -63,8 +65,6 @@ _NOT_SUBJECT = frozenset(
     )
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-# Capitalised adjectives of place and people ("Afrikaanse", "Arctische", "European"): not names.
-_ADJECTIVE = re.compile(r"(se|sche|isch|ese|ian|ean|an)$")
 _NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]+")
 COMMON_IDF = 2.4  # idf of a term in about one passage in ten: too common to identify a topic
 _LINKS = ("s", "en", "e", "")  # how Dutch joins the parts of a compound: veiligheid-s-risico
@@ -93,14 +93,6 @@ def _topic_words(topic: str, language: str, languages: Collection[str]) -> list[
         return [w for w in words if w not in STOPWORDS and len(w) > 2]
     names = [fold(m.group(0)) for m in _NAME.finditer(" " + topic)]
     return [SUBJECT_STEMS.get(n, PLACES.get(n, n)) for n in names if n not in STOPWORDS]
-
-
-def as_written(question: str, word: str) -> str:
-    """``word`` (folded, as a :class:`TopicCover` holds it) as the question writes it."""
-    for written in _WORD.findall(question):
-        if fold(written) == word:
-            return written
-    return word
 
 
 def _covered(word: str, stems: set[str], words: set[str], depth: int = 0) -> bool:
@@ -162,11 +154,65 @@ class TopicCover:
         """Some of the topic is in the evidence: what it says of that part is worth a line."""
         return len(self.missing) < len(self.checked)
 
+    def missing_as_written(self, question: str) -> str:
+        """The missing words as ``question`` writes them, quoted: "“Turkije”, “NAVO”"."""
+        written = {fold(w): w for w in reversed(_WORD.findall(question))}
+        return ", ".join(f"“{written.get(w, w)}”" for w in self.missing)
+
 
 _PREPOSITION = re.compile(
     r"(?i)\s(?:in|op|van|voor|onder|met|bij|tussen|tegen|naar|uit|over|door|na|als|"
     r"of|on|for|with|among|between|against|to|from|by|after|as|at)\s"
 )
+
+
+@dataclass(frozen=True)
+class Topic:
+    """The words that identify the topic a question names (see :func:`read_topic`), read once
+    and held against each set of evidence."""
+
+    words: tuple[str, ...] = ()
+    head: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def cover(self, evidence: Sequence[str]) -> TopicCover:
+        """Which of the words no ``evidence`` text (passages with their headings and titles)
+        speaks of."""
+        if not self.words:
+            return TopicCover()
+        texts = " ".join(evidence)
+        words = {fold(w) for w in _WORD.findall(texts)}
+        stems = set(tokenize(texts))
+        missing = tuple(w for w in self.words if not _covered(w, stems, words))
+        return TopicCover(self.words, missing, self.head, self.names)
+
+
+def read_topic(
+    question: str, language: str, languages: Collection[str], idf: Mapping[str, float]
+) -> Topic:
+    """The words of the question's topic (see :func:`topic_phrase`) that identify it: not
+    those that point at the reports or ask for a kind of answer, nor those in a tenth of the
+    passages or more (``idf``); no words when the question names no topic."""
+    topic = topic_phrase(question)
+    if not topic:
+        return Topic()
+    head_part = set(_topic_words(_PREPOSITION.split(f" {topic} ")[0], language, languages))
+    checked = []
+    for word in dict.fromkeys(_topic_words(topic, language, languages)):
+        terms = tokenize(word)
+        if not terms or any(t in _NOT_SUBJECT for t in terms):
+            continue
+        if all(idf.get(t, float("inf")) < COMMON_IDF for t in terms):
+            continue  # in a tenth of the passages or more: says nothing of a subject
+        checked.append(word)
+    named = {
+        fold(w) for w in _WORD.findall(topic) if w[:1].isupper() and not PLACE_ADJECTIVE.search(w)
+    }
+    return Topic(
+        tuple(checked),
+        tuple(w for w in checked if w in head_part),
+        tuple(w for w in checked if w in named),
+    )
 
 
 def uncovered_topic(
@@ -176,27 +222,5 @@ def uncovered_topic(
     idf: Mapping[str, float],
     languages: Collection[str] = (),
 ) -> TopicCover:
-    """The words of the question's topic (see :func:`topic_phrase`) that identify it, and
-    those that no ``evidence`` text (quoted passages with their headings and titles) speaks
-    of; nothing missing when the question names no topic or the evidence covers it."""
-    topic = topic_phrase(question)
-    if not topic:
-        return TopicCover()
-    texts = " ".join(evidence)
-    words = {fold(w) for w in _WORD.findall(texts)}
-    stems = set(tokenize(texts))
-    head_part = set(_topic_words(_PREPOSITION.split(f" {topic} ")[0], language, languages))
-    checked, missing = [], []
-    for word in dict.fromkeys(_topic_words(topic, language, languages)):
-        terms = tokenize(word)
-        if not terms or any(t in _NOT_SUBJECT for t in terms):
-            continue
-        if all(idf.get(t, float("inf")) < COMMON_IDF for t in terms):
-            continue  # in a tenth of the passages or more: says nothing of a subject
-        checked.append(word)
-        if not _covered(word, stems, words):
-            missing.append(word)
-    head = tuple(w for w in checked if w in head_part)
-    named = {fold(w) for w in _WORD.findall(topic) if w[:1].isupper() and not _ADJECTIVE.search(w)}
-    names = tuple(w for w in checked if w in named)
-    return TopicCover(tuple(checked), tuple(missing), head, names)
+    """:func:`read_topic` held against ``evidence`` in one call."""
+    return read_topic(question, language, languages, idf).cover(evidence)
